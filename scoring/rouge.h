@@ -1,0 +1,58 @@
+/*
+ * rouge.h — ROUGE-N, ROUGE-L and ROUGE-Lsum as rouge-score 0.1.2 computes
+ * them (`RougeScorer.score(target, prediction)` and `score_multi`).
+ *
+ * Scores are in 0–1 (rouge-score's scale). The text is tokenized by the
+ * tokenizer given in the options; rouge-score's own DefaultTokenizer is
+ * "rouge" (optionally with KV_TOK_STEM), which deletes every non-ASCII letter,
+ * so Korean needs "unicode" (or "whitespace").
+ */
+#ifndef KOEVAL_ROUGE_H
+#define KOEVAL_ROUGE_H
+
+#include <stddef.h>
+
+#include "tokenizers/tokenizer.h"
+
+/* A ROUGE variant: 1..9 for ROUGE-N, or one of the two LCS variants. */
+typedef enum kv_rouge_type {
+    KV_ROUGE_L = 100,    /* LCS over the whole token sequences */
+    KV_ROUGE_LSUM = 101, /* summary-level LCS over "\n"-separated sentences */
+} kv_rouge_type;
+
+typedef struct kv_rouge_score {
+    double precision; /* 0–1 */
+    double recall;    /* 0–1 */
+    double fmeasure;  /* 0–1, 2PR/(P+R), 0 when P+R = 0 */
+} kv_rouge_score;
+
+typedef struct kv_rouge_opts {
+    const kv_tokenizer *tokenizer; /* NULL = "rouge" (rouge-score default) */
+    int tokenizer_flags;           /* KV_TOK_STEM to stem as rouge-score */
+} kv_rouge_opts;
+
+/* Parses "rouge1".."rouge9", "rougeL", "rougeLsum". Returns the type as an
+ * int (1..9 or a kv_rouge_type) or -1 when the name is unknown. */
+int kv_rouge_parse_type(const char *name);
+
+/* Writes the canonical name of `type` ("rouge2", "rougeLsum"). */
+const char *kv_rouge_type_name(int type);
+
+/* Scores `prediction` against one `target` (reference first, as
+ * rouge-score). Returns 0, or -1 with err set (tokenizer failure, or an LCS
+ * table over KV_ROUGE_MAX_LCS_CELLS cells). */
+int kv_rouge_score_one(const kv_rouge_opts *o, int type, const char *target, size_t target_len,
+                       const char *prediction, size_t prediction_len, kv_rouge_score *out,
+                       char *err, size_t errlen);
+
+/* score_multi: scores every target and keeps the one with the highest
+ * fmeasure (the first on ties, as numpy.argmax). n_targets >= 1. */
+int kv_rouge_score_multi(const kv_rouge_opts *o, int type, const char *const *targets,
+                         const size_t *target_lens, size_t n_targets, const char *prediction,
+                         size_t prediction_len, kv_rouge_score *out, char *err, size_t errlen);
+
+/* Upper bound on LCS table cells (tokens × tokens) for one segment pair: a
+ * longer pair is refused with an error instead of exhausting memory. */
+#define KV_ROUGE_MAX_LCS_CELLS ((size_t)200 * 1000 * 1000)
+
+#endif

@@ -1,0 +1,54 @@
+/*
+ * lineio.h — streaming line reader for hypothesis and reference files.
+ *
+ * Reads one line at a time (memory stays bounded by the longest line), and
+ * turns the ways real files go wrong into either a clean line or one clear
+ * error naming the file and line:
+ *   - "\n" and "\r\n" both end a line; the terminator is not part of the line;
+ *   - a UTF-8 BOM at the start of the file is removed (and counted);
+ *   - ill-formed UTF-8 is replaced by U+FFFD (and counted), never a crash;
+ *   - a NUL byte is refused (a binary file, or UTF-16: say so instead of
+ *     scoring garbage);
+ *   - a line longer than `max_line_bytes` is refused.
+ */
+#ifndef KOEVAL_LINEIO_H
+#define KOEVAL_LINEIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "src/buf.h"
+
+/* Default cap on one line, in bytes (1 MiB). */
+#define KV_DEFAULT_MAX_LINE_BYTES ((size_t)1 << 20)
+
+typedef struct kv_line_reader {
+    FILE *fp;
+    const char *path;      /* as given by the caller ("-" for stdin); not owned */
+    bool owns_fp;
+    size_t lineno;         /* 1-based number of the line last returned */
+    size_t max_line_bytes; /* 0 = no limit */
+    size_t invalid_lines;  /* lines in which ill-formed UTF-8 was replaced */
+    size_t replacements;   /* U+FFFD substitutions made so far */
+    bool had_bom;
+    char *raw;             /* getline buffer */
+    size_t raw_cap;
+    kv_buf line;           /* the cleaned line last returned */
+} kv_line_reader;
+
+/* Opens `path` ("-" = standard input) for reading. Returns 0, or -1 with a
+ * message in err ("cannot open ref.txt: No such file or directory"). */
+int kv_lr_open(kv_line_reader *r, const char *path, size_t max_line_bytes,
+               char *err, size_t errlen);
+
+/* Reads the next line. Returns 1 and sets *line/*len (valid until the next
+ * call) when a line was read, 0 at end of file, -1 with err set
+ * ("hyp.txt:17: NUL byte in line (binary or UTF-16 file?)"). The line is
+ * well-formed UTF-8 and NUL-terminated. */
+int kv_lr_next(kv_line_reader *r, const char **line, size_t *len, char *err, size_t errlen);
+
+/* Closes the file (unless it is stdin) and frees buffers. */
+void kv_lr_close(kv_line_reader *r);
+
+#endif

@@ -1,0 +1,428 @@
+#include "src/text.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <unicode/uchar.h>
+#include <unicode/unorm2.h>
+#include <unicode/ustring.h>
+#include <unicode/utf8.h>
+
+uint32_t kv_utf8_next(const char *s, size_t n, size_t *i)
+{
+    int32_t pos = (int32_t)*i;
+    UChar32 c;
+    U8_NEXT_OR_FFFD((const uint8_t *)s, pos, (int32_t)n, c);
+    *i = (size_t)pos;
+    return (uint32_t)c;
+}
+
+static bool all_ascii(const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+    unsigned char acc = 0;
+    for (; i + 8 <= n; i += 8)
+        acc |= u[i] | u[i + 1] | u[i + 2] | u[i + 3] | u[i + 4] | u[i + 5] |
+               u[i + 6] | u[i + 7];
+    for (; i < n; i++)
+        acc |= u[i];
+    return acc < 0x80;
+}
+
+bool kv_utf8_valid(const char *s, size_t n)
+{
+    if (all_ascii(s, n))
+        return true;
+    int32_t i = 0, len = (int32_t)n;
+    while (i < len) {
+        UChar32 c;
+        U8_NEXT((const uint8_t *)s, i, len, c);
+        if (c < 0)
+            return false;
+    }
+    return true;
+}
+
+size_t kv_utf8_sanitize(const char *s, size_t n, kv_buf *out)
+{
+    if (kv_utf8_valid(s, n)) {
+        kv_buf_put(out, s, n);
+        return 0;
+    }
+    size_t bad = 0;
+    int32_t i = 0, len = (int32_t)n;
+    while (i < len) {
+        int32_t start = i;
+        UChar32 c;
+        U8_NEXT((const uint8_t *)s, i, len, c);
+        if (c < 0) {
+            kv_buf_put_cp(out, KV_REPLACEMENT_CHAR);
+            bad++;
+        } else {
+            kv_buf_put(out, s + start, (size_t)(i - start));
+        }
+    }
+    return bad;
+}
+
+size_t kv_utf8_count(const char *s, size_t n)
+{
+    size_t count = 0, i = 0;
+    while (i < n) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x80) {
+            i++;
+        } else {
+            kv_utf8_next(s, n, &i);
+        }
+        count++;
+    }
+    return count;
+}
+
+bool kv_is_py_space(uint32_t cp)
+{
+    if (cp <= 0x20)
+        return cp == 0x20 || (cp >= 0x09 && cp <= 0x0D) || (cp >= 0x1C && cp <= 0x1F);
+    if (cp < 0x85)
+        return false;
+    switch (cp) {
+    case 0x85: case 0xA0: case 0x1680: case 0x2028: case 0x2029:
+    case 0x202F: case 0x205F: case 0x3000:
+        return true;
+    default:
+        return cp >= 0x2000 && cp <= 0x200A;
+    }
+}
+
+size_t kv_utf8_decode(const char *s, size_t n, uint32_t **cps, size_t *cap)
+{
+    /* a code point takes at least one byte, so n bounds the count */
+    if (*cap < n + 1) {
+        *cap = n + 1;
+        *cps = kv_xrealloc(*cps, *cap * sizeof **cps);
+    }
+    uint32_t *o = *cps;
+    size_t count = 0, i = 0;
+    while (i < n) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x80) {
+            o[count++] = c;
+            i++;
+        } else {
+            o[count++] = kv_utf8_next(s, n, &i);
+        }
+    }
+    return count;
+}
+
+/* Byte length of the Python-whitespace character at s[i], or 0 if none. */
+static size_t space_at(const char *s, size_t n, size_t i)
+{
+    unsigned char c = (unsigned char)s[i];
+    if (c < 0x80)
+        return kv_is_py_space(c) ? 1 : 0;
+    /* every non-ASCII Python space starts with C2, E1, E2 or E3 */
+    if (c != 0xC2 && c != 0xE1 && c != 0xE2 && c != 0xE3)
+        return 0;
+    size_t j = i;
+    uint32_t cp = kv_utf8_next(s, n, &j);
+    return kv_is_py_space(cp) ? j - i : 0;
+}
+
+size_t kv_split_py(const char *s, size_t n, kv_span **spans, size_t *cap)
+{
+    size_t count = 0, i = 0;
+    while (i < n) {
+        size_t w;
+        while (i < n && (w = space_at(s, n, i)) > 0)
+            i += w;
+        if (i >= n)
+            break;
+        size_t start = i;
+        while (i < n && space_at(s, n, i) == 0) {
+            unsigned char c = (unsigned char)s[i];
+            if (c < 0x80)
+                i++;
+            else
+                kv_utf8_next(s, n, &i);
+        }
+        if (count == *cap) {
+            *cap = *cap ? *cap * 2 : 64;
+            *spans = kv_xrealloc(*spans, *cap * sizeof **spans);
+        }
+        (*spans)[count].off = (uint32_t)start;
+        (*spans)[count].len = (uint32_t)(i - start);
+        count++;
+    }
+    return count;
+}
+
+size_t kv_rstrip_py(const char *s, size_t n)
+{
+    while (n > 0) {
+        unsigned char c = (unsigned char)s[n - 1];
+        if (c < 0x80) {
+            if (!kv_is_py_space(c))
+                return n;
+            n--;
+            continue;
+        }
+        /* step back to the lead byte of the last character */
+        size_t start = n - 1;
+        while (start > 0 && ((unsigned char)s[start] & 0xC0) == 0x80 && n - start < 4)
+            start--;
+        size_t j = start;
+        uint32_t cp = kv_utf8_next(s, n, &j);
+        if (j != n || !kv_is_py_space(cp))
+            return n;
+        n = start;
+    }
+    return 0;
+}
+
+/* UTF-8 → UTF-16 into a malloc'd buffer. Returns NULL on ICU failure. */
+static UChar *to_utf16(const char *s, size_t n, int32_t *out_len)
+{
+    UErrorCode err = U_ZERO_ERROR;
+    int32_t need = 0;
+    u_strFromUTF8WithSub(NULL, 0, &need, s, (int32_t)n, 0xFFFD, NULL, &err);
+    if (err != U_BUFFER_OVERFLOW_ERROR && U_FAILURE(err))
+        return NULL;
+    err = U_ZERO_ERROR;
+    UChar *u = kv_xmalloc(((size_t)need + 1) * sizeof(UChar));
+    u_strFromUTF8WithSub(u, need + 1, out_len, s, (int32_t)n, 0xFFFD, NULL, &err);
+    if (U_FAILURE(err)) {
+        free(u);
+        return NULL;
+    }
+    return u;
+}
+
+static int append_utf8(const UChar *u, int32_t ulen, kv_buf *out)
+{
+    UErrorCode err = U_ZERO_ERROR;
+    int32_t need = 0;
+    u_strToUTF8WithSub(NULL, 0, &need, u, ulen, 0xFFFD, NULL, &err);
+    if (err != U_BUFFER_OVERFLOW_ERROR && U_FAILURE(err))
+        return -1;
+    err = U_ZERO_ERROR;
+    kv_buf_reserve(out, (size_t)need);
+    u_strToUTF8WithSub(out->p + out->len, need + 1, NULL, u, ulen, 0xFFFD, NULL, &err);
+    if (U_FAILURE(err))
+        return -1;
+    out->len += (size_t)need;
+    out->p[out->len] = '\0';
+    return 0;
+}
+
+int kv_py_lower(const char *s, size_t n, kv_buf *out)
+{
+    if (all_ascii(s, n)) {
+        kv_buf_reserve(out, n);
+        char *o = out->p + out->len;
+        for (size_t i = 0; i < n; i++) {
+            char c = s[i];
+            o[i] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+        }
+        out->len += n;
+        out->p[out->len] = '\0';
+        return 0;
+    }
+    int32_t ulen = 0;
+    UChar *u = to_utf16(s, n, &ulen);
+    if (!u)
+        return -1;
+    UErrorCode err = U_ZERO_ERROR;
+    int32_t cap = ulen * 3 + 16; /* full lowercase mappings expand at most 3× */
+    UChar *l = kv_xmalloc((size_t)cap * sizeof(UChar));
+    int32_t llen = u_strToLower(l, cap, u, ulen, "", &err);
+    int rc = U_FAILURE(err) ? -1 : append_utf8(l, llen, out);
+    free(u);
+    free(l);
+    return rc;
+}
+
+int kv_norm_form_parse(const char *name, kv_norm_form *out)
+{
+    if (strcmp(name, "none") == 0)
+        *out = KV_NORM_NONE;
+    else if (strcmp(name, "nfc") == 0 || strcmp(name, "NFC") == 0)
+        *out = KV_NORM_NFC;
+    else if (strcmp(name, "nfkc") == 0 || strcmp(name, "NFKC") == 0)
+        *out = KV_NORM_NFKC;
+    else
+        return -1;
+    return 0;
+}
+
+const char *kv_norm_form_name(kv_norm_form form)
+{
+    switch (form) {
+    case KV_NORM_NFC:
+        return "nfc";
+    case KV_NORM_NFKC:
+        return "nfkc";
+    default:
+        return "none";
+    }
+}
+
+void kv_norm_signature(const kv_norm_opts *o, char *dst, size_t dstlen)
+{
+    snprintf(dst, dstlen, "%s%s%s%s%s", kv_norm_form_name(o->form),
+             o->width ? "+width" : "", o->zero_width ? "+zw" : "",
+             o->collapse_ws ? "+ws" : "", o->casefold ? "+fold" : "");
+}
+
+static bool is_zero_width(UChar32 c)
+{
+    return c == 0x200B || c == 0x2060 || c == 0xFEFF;
+}
+
+/* Collapses runs of Python whitespace in UTF-8 text to one space and strips
+ * the ends, appending to out. */
+static void collapse_ws(const char *s, size_t n, kv_buf *out)
+{
+    kv_span *spans = NULL;
+    size_t cap = 0;
+    size_t k = kv_split_py(s, n, &spans, &cap);
+    for (size_t i = 0; i < k; i++) {
+        if (i)
+            kv_buf_putc(out, ' ');
+        kv_buf_put(out, s + spans[i].off, spans[i].len);
+    }
+    free(spans);
+}
+
+static const UNormalizer2 *form_instance(kv_norm_form form, UErrorCode *err)
+{
+    if (form == KV_NORM_NFC)
+        return unorm2_getNFCInstance(err);
+    if (form == KV_NORM_NFKC)
+        return unorm2_getNFKCInstance(err);
+    return NULL;
+}
+
+/* The Unicode steps (zero-width removal, width folding, case folding and the
+ * normalization form) on UTF-16 text; returns a malloc'd result or NULL. */
+static UChar *unicode_steps(const kv_norm_opts *o, UChar *u, int32_t ulen, int32_t *out_len)
+{
+    UErrorCode err = U_ZERO_ERROR;
+    if (o->zero_width || o->width) {
+        const UNormalizer2 *nfkc = unorm2_getNFKCInstance(&err);
+        if (U_FAILURE(err))
+            return NULL;
+        /* a width decomposition is a single code point: the length bound holds */
+        UChar *w = kv_xmalloc(((size_t)ulen + 1) * sizeof(UChar));
+        int32_t wlen = 0, i = 0;
+        while (i < ulen) {
+            UChar32 c;
+            U16_NEXT(u, i, ulen, c);
+            if (o->zero_width && is_zero_width(c))
+                continue;
+            if (o->width) {
+                int32_t dt = u_getIntPropertyValue(c, UCHAR_DECOMPOSITION_TYPE);
+                if (dt == U_DT_WIDE || dt == U_DT_NARROW) {
+                    UChar d[8];
+                    int32_t dlen = unorm2_getDecomposition(nfkc, c, d, 8, &err);
+                    if (U_SUCCESS(err) && dlen > 0 && dlen <= 2) {
+                        /* at most one code point, never longer than the input */
+                        for (int32_t k = 0; k < dlen; k++)
+                            w[wlen++] = d[k];
+                        continue;
+                    }
+                    err = U_ZERO_ERROR;
+                }
+            }
+            U16_APPEND_UNSAFE(w, wlen, c);
+        }
+        free(u);
+        u = w;
+        ulen = wlen;
+    }
+    if (o->casefold) {
+        int32_t cap = ulen * 3 + 16;
+        UChar *f = kv_xmalloc((size_t)cap * sizeof(UChar));
+        int32_t flen = u_strFoldCase(f, cap, u, ulen, U_FOLD_CASE_DEFAULT, &err);
+        free(u);
+        if (U_FAILURE(err)) {
+            free(f);
+            return NULL;
+        }
+        u = f;
+        ulen = flen;
+    }
+    const UNormalizer2 *norm = form_instance(o->form, &err);
+    if (U_FAILURE(err)) {
+        free(u);
+        return NULL;
+    }
+    if (norm) {
+        int32_t span = unorm2_spanQuickCheckYes(norm, u, ulen, &err);
+        if (U_SUCCESS(err) && span < ulen) {
+            int32_t need = unorm2_normalize(norm, u, ulen, NULL, 0, &err);
+            err = U_ZERO_ERROR;
+            UChar *r = kv_xmalloc(((size_t)need + 1) * sizeof(UChar));
+            int32_t rlen = unorm2_normalize(norm, u, ulen, r, need + 1, &err);
+            free(u);
+            if (U_FAILURE(err)) {
+                free(r);
+                return NULL;
+            }
+            u = r;
+            ulen = rlen;
+        } else if (U_FAILURE(err)) {
+            free(u);
+            return NULL;
+        }
+    }
+    *out_len = ulen;
+    return u;
+}
+
+int kv_normalize(const kv_norm_opts *o, const char *s, size_t n, kv_buf *out)
+{
+    bool unicode_work = o->form != KV_NORM_NONE || o->width || o->zero_width || o->casefold;
+    if (all_ascii(s, n) || !unicode_work) {
+        /* ASCII is invariant under NFC/NFKC, width folding and zero-width
+         * removal; its case folding is ASCII lowercasing */
+        kv_buf tmp = {0};
+        const char *src = s;
+        if (o->casefold) {
+            if (!all_ascii(s, n))
+                goto full; /* unreachable: unicode_work is set */
+            kv_py_lower(s, n, &tmp);
+            src = tmp.p;
+        }
+        if (o->collapse_ws)
+            collapse_ws(src, n, out);
+        else
+            kv_buf_put(out, src, n);
+        kv_buf_free(&tmp);
+        return 0;
+    }
+full:;
+    int32_t ulen = 0;
+    UChar *u = to_utf16(s, n, &ulen);
+    if (!u)
+        return -1;
+    int32_t rlen = 0;
+    UChar *r = unicode_steps(o, u, ulen, &rlen);
+    if (!r)
+        return -1;
+    int rc;
+    if (o->collapse_ws) {
+        kv_buf tmp = {0};
+        rc = append_utf8(r, rlen, &tmp);
+        if (rc == 0)
+            collapse_ws(tmp.p ? tmp.p : "", tmp.len, out);
+        kv_buf_free(&tmp);
+    } else {
+        rc = append_utf8(r, rlen, out);
+    }
+    free(r);
+    return rc;
+}
