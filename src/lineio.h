@@ -42,7 +42,7 @@ typedef struct kv_line_reader {
 int kv_lr_open(kv_line_reader *r, const char *path, size_t max_line_bytes,
                char *err, size_t errlen);
 
-/* Reads the next line. Returns 1 and sets *line/*len (valid until the next
+/* Reads the next line. Returns 1 and sets *line and *len (valid until the next
  * call) when a line was read, 0 at end of file, -1 with err set
  * ("hyp.txt:17: NUL byte in line (binary or UTF-16 file?)"). The line is
  * well-formed UTF-8 and NUL-terminated. */
