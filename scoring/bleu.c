@@ -1,2 +1,313 @@
-/* placeholder: being written */
-typedef int kv_placeholder_bleu;
+#include "scoring/bleu.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scoring/ngram.h"
+#include "src/text.h"
+
+struct kv_bleu {
+    kv_bleu_opts o;
+    kv_buf text;   /* tokenized references then hypothesis, back to back */
+    kv_buf lower;  /* scratch for lowercasing */
+    kv_span *spans;
+    size_t spans_cap;
+    uint32_t *ids; /* token ids of every side, back to back */
+    size_t ids_cap;
+    kv_interner in;
+    kv_ngram_table t;
+};
+
+static int max_order_of(const kv_bleu_opts *o)
+{
+    return o->max_order > 0 ? o->max_order : 4;
+}
+
+static double smooth_default(kv_bleu_smooth m)
+{
+    return m == KV_SMOOTH_FLOOR ? 0.1 : m == KV_SMOOTH_ADD_K ? 1.0 : 0.0;
+}
+
+kv_bleu *kv_bleu_new(const kv_bleu_opts *o)
+{
+    kv_bleu *b = kv_xcalloc(1, sizeof *b);
+    b->o = *o;
+    if (!b->o.tokenizer)
+        b->o.tokenizer = kv_tokenizer_find("13a");
+    return b;
+}
+
+void kv_bleu_free(kv_bleu *b)
+{
+    if (!b)
+        return;
+    kv_buf_free(&b->text);
+    kv_buf_free(&b->lower);
+    free(b->spans);
+    free(b->ids);
+    kv_interner_free(&b->in);
+    kv_ngt_free(&b->t);
+    free(b);
+}
+
+/* lowercase → rstrip → tokenizer, appended to out (sacreBLEU's
+ * BLEU._preprocess_segment). */
+static int preprocess(const kv_bleu_opts *o, kv_buf *scratch, const char *s, size_t n,
+                      kv_buf *out)
+{
+    if (o->lowercase) {
+        kv_buf_clear(scratch);
+        if (kv_py_lower(s, n, scratch) != 0)
+            return -1;
+        s = scratch->p ? scratch->p : "";
+        n = scratch->len;
+    }
+    n = kv_rstrip_py(s, n);
+    const kv_tokenizer *tok = o->tokenizer ? o->tokenizer : kv_tokenizer_find("13a");
+    return tok->fn(s, n, 0, out);
+}
+
+int kv_bleu_preprocess(const kv_bleu_opts *o, const char *s, size_t n, kv_buf *out)
+{
+    kv_buf scratch = {0};
+    int rc = preprocess(o, &scratch, s, n, out);
+    kv_buf_free(&scratch);
+    return rc;
+}
+
+int kv_bleu_segment(kv_bleu *b, const char *hyp, size_t hyp_len, const char *const *refs,
+                    const size_t *ref_lens, size_t n_refs, kv_bleu_stats *out, char *err,
+                    size_t errlen)
+{
+    const int N = max_order_of(&b->o);
+    size_t sides = n_refs + 1; /* references first, hypothesis last */
+    size_t text_off[KV_BLEU_MAX_ORDER + 64];
+    size_t *offs = text_off;
+    if (sides + 1 > sizeof text_off / sizeof text_off[0])
+        offs = kv_xmalloc((sides + 1) * sizeof *offs);
+
+    kv_buf_clear(&b->text);
+    size_t present = 0;
+    for (size_t k = 0; k < sides; k++) {
+        offs[k] = b->text.len;
+        const char *s = k < n_refs ? refs[k] : hyp;
+        size_t n = k < n_refs ? ref_lens[k] : hyp_len;
+        if (!s)
+            continue;
+        if (k < n_refs)
+            present++;
+        if (preprocess(&b->o, &b->lower, s, n, &b->text) != 0) {
+            snprintf(err, errlen, "tokenizer failed");
+            if (offs != text_off)
+                free(offs);
+            return -1;
+        }
+    }
+    offs[sides] = b->text.len;
+    if (present == 0) {
+        snprintf(err, errlen, "no reference for this segment");
+        if (offs != text_off)
+            free(offs);
+        return -1;
+    }
+
+    /* split every side and intern its tokens */
+    const char *base = b->text.p ? b->text.p : "";
+    size_t ntok_total = 0;
+    size_t tok_start[KV_BLEU_MAX_ORDER + 64];
+    size_t *tstart = tok_start;
+    if (sides + 1 > sizeof tok_start / sizeof tok_start[0])
+        tstart = kv_xmalloc((sides + 1) * sizeof *tstart);
+    size_t nspans = 0;
+    for (size_t k = 0; k < sides; k++) {
+        tstart[k] = nspans;
+        kv_span *tmp = NULL;
+        size_t tmpcap = 0;
+        size_t got = kv_split_py(base + offs[k], offs[k + 1] - offs[k], &tmp, &tmpcap);
+        if (nspans + got > b->spans_cap) {
+            b->spans_cap = (nspans + got) * 2;
+            b->spans = kv_xrealloc(b->spans, b->spans_cap * sizeof *b->spans);
+        }
+        for (size_t i = 0; i < got; i++) {
+            b->spans[nspans + i].off = (uint32_t)(tmp[i].off + offs[k]);
+            b->spans[nspans + i].len = tmp[i].len;
+        }
+        free(tmp);
+        nspans += got;
+    }
+    tstart[sides] = nspans;
+    ntok_total = nspans;
+    if (ntok_total + 1 > b->ids_cap) {
+        b->ids_cap = (ntok_total + 1) * 2;
+        b->ids = kv_xrealloc(b->ids, b->ids_cap * sizeof *b->ids);
+    }
+    kv_interner_reset(&b->in, ntok_total);
+    for (size_t i = 0; i < ntok_total; i++)
+        b->ids[i] = kv_interner_id(&b->in, base + b->spans[i].off, b->spans[i].len);
+
+    memset(out, 0, sizeof *out);
+    kv_ngt_reset(&b->t, ntok_total * (size_t)N);
+
+    /* references: per n-gram, the maximum count over references */
+    uint64_t hyp_len_tok = tstart[sides] - tstart[n_refs];
+    uint64_t best_len = 0, best_diff = UINT64_MAX;
+    for (size_t k = 0; k < n_refs; k++) {
+        if (!refs[k])
+            continue;
+        const uint32_t *ids = b->ids + tstart[k];
+        size_t L = tstart[k + 1] - tstart[k];
+        uint64_t diff = L > hyp_len_tok ? L - hyp_len_tok : hyp_len_tok - L;
+        if (best_diff == UINT64_MAX || diff < best_diff || (diff == best_diff && L < best_len)) {
+            best_diff = diff;
+            best_len = L;
+        }
+        for (size_t i = 0; i < L; i++) {
+            uint64_t h = KV_NGRAM_SEED;
+            for (int n = 1; n <= N && i + (size_t)n <= L; n++) {
+                h = kv_ngram_hash_step(h, ids[i + (size_t)n - 1]);
+                kv_ngram *e = kv_ngt_get(&b->t, ids + i, (uint32_t)n, h);
+                if (e->ref_stamp != (uint32_t)k) {
+                    e->ref_stamp = (uint32_t)k;
+                    e->ref_cur = 0;
+                }
+                if (++e->ref_cur > e->ref)
+                    e->ref = e->ref_cur;
+            }
+        }
+    }
+
+    /* hypothesis: a match while its count stays within the reference's */
+    const uint32_t *hids = b->ids + tstart[n_refs];
+    size_t HL = (size_t)hyp_len_tok;
+    for (size_t i = 0; i < HL; i++) {
+        uint64_t h = KV_NGRAM_SEED;
+        for (int n = 1; n <= N && i + (size_t)n <= HL; n++) {
+            h = kv_ngram_hash_step(h, hids[i + (size_t)n - 1]);
+            kv_ngram *e = kv_ngt_get(&b->t, hids + i, (uint32_t)n, h);
+            out->total[n - 1]++;
+            if (++e->hyp <= e->ref)
+                out->correct[n - 1]++;
+        }
+    }
+    out->sys_len = hyp_len_tok;
+    out->ref_len = best_len;
+
+    if (offs != text_off)
+        free(offs);
+    if (tstart != tok_start)
+        free(tstart);
+    return 0;
+}
+
+void kv_bleu_stats_add(kv_bleu_stats *acc, const kv_bleu_stats *s)
+{
+    acc->sys_len += s->sys_len;
+    acc->ref_len += s->ref_len;
+    for (int n = 0; n < KV_BLEU_MAX_ORDER; n++) {
+        acc->correct[n] += s->correct[n];
+        acc->total[n] += s->total[n];
+    }
+}
+
+/* sacreBLEU's my_log: log(0) is -9999999999 so that the mean stays finite */
+static double my_log(double x)
+{
+    return x == 0.0 ? -9999999999.0 : log(x);
+}
+
+void kv_bleu_compute(const kv_bleu_opts *o, const kv_bleu_stats *s, kv_bleu_score *out)
+{
+    const int N = max_order_of(o);
+    memset(out, 0, sizeof *out);
+    out->max_order = N;
+    out->sys_len = s->sys_len;
+    out->ref_len = s->ref_len;
+    out->ratio = s->ref_len ? (double)s->sys_len / (double)s->ref_len : 0.0;
+    double smooth_value = o->smooth_value >= 0 ? o->smooth_value : smooth_default(o->smooth);
+
+    if (s->sys_len < s->ref_len)
+        out->bp = s->sys_len > 0 ? exp(1.0 - (double)s->ref_len / (double)s->sys_len) : 0.0;
+    else
+        out->bp = 1.0;
+
+    bool any = false;
+    for (int n = 0; n < N; n++) {
+        out->counts[n] = (double)s->correct[n];
+        out->totals[n] = (double)s->total[n];
+        if (s->correct[n])
+            any = true;
+    }
+    if (!any) {
+        out->score = 0.0;
+        return;
+    }
+
+    double smooth_mteval = 1.0;
+    int eff_order = N;
+    for (int n = 1; n <= N; n++) {
+        if (o->smooth == KV_SMOOTH_ADD_K && n > 1) {
+            out->counts[n - 1] += smooth_value;
+            out->totals[n - 1] += smooth_value;
+        }
+        if (out->totals[n - 1] == 0.0)
+            break;
+        if (o->effective_order)
+            eff_order = n;
+        if (out->counts[n - 1] == 0.0) {
+            if (o->smooth == KV_SMOOTH_EXP) {
+                smooth_mteval *= 2;
+                out->precisions[n - 1] = 100.0 / (smooth_mteval * out->totals[n - 1]);
+            } else if (o->smooth == KV_SMOOTH_FLOOR) {
+                out->precisions[n - 1] = 100.0 * smooth_value / out->totals[n - 1];
+            }
+        } else {
+            out->precisions[n - 1] = 100.0 * out->counts[n - 1] / out->totals[n - 1];
+        }
+    }
+    double sum = 0.0;
+    for (int n = 0; n < eff_order; n++)
+        sum += my_log(out->precisions[n]);
+    out->score = out->bp * exp(sum / eff_order);
+}
+
+int kv_bleu_smooth_parse(const char *name, kv_bleu_smooth *out)
+{
+    if (strcmp(name, "exp") == 0)
+        *out = KV_SMOOTH_EXP;
+    else if (strcmp(name, "floor") == 0)
+        *out = KV_SMOOTH_FLOOR;
+    else if (strcmp(name, "add-k") == 0)
+        *out = KV_SMOOTH_ADD_K;
+    else if (strcmp(name, "none") == 0)
+        *out = KV_SMOOTH_NONE;
+    else
+        return -1;
+    return 0;
+}
+
+void kv_bleu_signature(const kv_bleu_opts *o, int nrefs, const char *norm, char *dst,
+                       size_t dstlen)
+{
+    static const char *const names[] = {"exp", "floor", "add-k", "none"};
+    char smooth[48];
+    if (o->smooth == KV_SMOOTH_FLOOR || o->smooth == KV_SMOOTH_ADD_K) {
+        double v = o->smooth_value >= 0 ? o->smooth_value : smooth_default(o->smooth);
+        snprintf(smooth, sizeof smooth, "%s[%.2f]", names[o->smooth], v);
+    } else {
+        snprintf(smooth, sizeof smooth, "%s", names[o->smooth]);
+    }
+    char nr[16];
+    if (nrefs < 0)
+        snprintf(nr, sizeof nr, "var");
+    else
+        snprintf(nr, sizeof nr, "%d", nrefs);
+    const kv_tokenizer *tok = o->tokenizer ? o->tokenizer : kv_tokenizer_find("13a");
+    char order[32] = "";
+    if (max_order_of(o) != 4)
+        snprintf(order, sizeof order, "|ngram:%d", max_order_of(o));
+    snprintf(dst, dstlen, "BLEU|nrefs:%s|case:%s|eff:%s|tok:%s|smooth:%s%s|norm:%s|v:%s", nr,
+             o->lowercase ? "lc" : "mixed", o->effective_order ? "yes" : "no", tok->signature,
+             smooth, order, norm ? norm : "none", KOEVAL_VERSION);
+}

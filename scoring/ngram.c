@@ -1,2 +1,164 @@
-/* placeholder: being written */
-typedef int kv_placeholder_ngram;
+#include "scoring/ngram.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "src/buf.h"
+
+static void ngt_rehash(kv_ngram_table *t, size_t cap)
+{
+    kv_ngram *old = t->slots;
+    size_t oldcap = t->cap;
+    uint32_t oldgen = t->gen;
+    t->slots = kv_xcalloc(cap, sizeof *t->slots);
+    t->cap = cap;
+    t->gen = 1;
+    t->live = 0;
+    for (size_t i = 0; i < oldcap; i++) {
+        if (old[i].gen != oldgen)
+            continue;
+        size_t mask = cap - 1, j = (size_t)old[i].hash & mask;
+        while (t->slots[j].gen == t->gen)
+            j = (j + 1) & mask;
+        t->slots[j] = old[i];
+        t->slots[j].gen = t->gen;
+        t->live++;
+    }
+    free(old);
+}
+
+void kv_ngt_reset(kv_ngram_table *t, size_t expected)
+{
+    size_t want = 64;
+    while (want < expected * 2)
+        want *= 2;
+    if (t->cap < want || t->gen == UINT32_MAX) {
+        free(t->slots);
+        t->slots = kv_xcalloc(want, sizeof *t->slots);
+        t->cap = want;
+        t->gen = 0;
+    }
+    t->gen++;
+    t->live = 0;
+}
+
+kv_ngram *kv_ngt_get(kv_ngram_table *t, const uint32_t *key, uint32_t order, uint64_t hash)
+{
+    if (t->cap == 0)
+        kv_ngt_reset(t, 32);
+    size_t mask = t->cap - 1, j = (size_t)hash & mask;
+    for (;;) {
+        kv_ngram *e = &t->slots[j];
+        if (e->gen != t->gen)
+            break;
+        if (e->hash == hash && e->order == order &&
+            (e->key == key || memcmp(e->key, key, order * sizeof *key) == 0))
+            return e;
+        j = (j + 1) & mask;
+    }
+    if ((t->live + 1) * 2 > t->cap) {
+        ngt_rehash(t, t->cap * 2);
+        return kv_ngt_get(t, key, order, hash);
+    }
+    kv_ngram *e = &t->slots[j];
+    memset(e, 0, sizeof *e);
+    e->key = key;
+    e->hash = hash;
+    e->order = order;
+    e->gen = t->gen;
+    e->ref_stamp = UINT32_MAX;
+    t->live++;
+    return e;
+}
+
+void kv_ngt_free(kv_ngram_table *t)
+{
+    free(t->slots);
+    memset(t, 0, sizeof *t);
+}
+
+struct kv_intern_slot {
+    const char *s;
+    uint64_t hash;
+    uint32_t len;
+    uint32_t id;
+    uint32_t gen;
+};
+
+static uint64_t bytes_hash(const char *s, size_t n)
+{
+    /* FNV-1a over the bytes, then a final mix */
+    uint64_t h = 0xCBF29CE484222325ull;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 0x100000001B3ull;
+    }
+    h ^= h >> 29;
+    h *= 0xBF58476D1CE4E5B9ull;
+    return h ^ (h >> 32);
+}
+
+void kv_interner_reset(kv_interner *in, size_t expected)
+{
+    size_t want = 64;
+    while (want < expected * 2)
+        want *= 2;
+    if (in->cap < want || in->gen == UINT32_MAX) {
+        free(in->slots);
+        in->slots = kv_xcalloc(want, sizeof *in->slots);
+        in->cap = want;
+        in->gen = 0;
+    }
+    in->gen++;
+    in->next_id = 0;
+}
+
+static void interner_grow(kv_interner *in)
+{
+    struct kv_intern_slot *old = in->slots;
+    size_t oldcap = in->cap;
+    uint32_t oldgen = in->gen;
+    in->cap = oldcap * 2;
+    in->slots = kv_xcalloc(in->cap, sizeof *in->slots);
+    in->gen = 1;
+    for (size_t i = 0; i < oldcap; i++) {
+        if (old[i].gen != oldgen)
+            continue;
+        size_t mask = in->cap - 1, j = (size_t)old[i].hash & mask;
+        while (in->slots[j].gen == in->gen)
+            j = (j + 1) & mask;
+        in->slots[j] = old[i];
+        in->slots[j].gen = in->gen;
+    }
+    free(old);
+}
+
+uint32_t kv_interner_id(kv_interner *in, const char *s, size_t n)
+{
+    if (in->cap == 0)
+        kv_interner_reset(in, 32);
+    if (((size_t)in->next_id + 1) * 2 > in->cap)
+        interner_grow(in);
+    uint64_t h = bytes_hash(s, n);
+    size_t mask = in->cap - 1, j = (size_t)h & mask;
+    for (;;) {
+        struct kv_intern_slot *e = &in->slots[j];
+        if (e->gen != in->gen) {
+            e->s = s;
+            e->len = (uint32_t)n;
+            e->hash = h;
+            e->gen = in->gen;
+            e->id = in->next_id++;
+            return e->id;
+        }
+        if (e->hash == h && e->len == n && memcmp(e->s, s, n) == 0)
+            return e->id;
+        j = (j + 1) & mask;
+    }
+}
+
+void kv_interner_free(kv_interner *in)
+{
+    free(in->slots);
+    memset(in, 0, sizeof *in);
+}

@@ -45,6 +45,7 @@ void kv_buf_reserve(kv_buf *b, size_t extra)
         cap *= 2;
     b->p = kv_xrealloc(b->p, cap);
     b->cap = cap;
+    b->p[b->len] = '\0';
 }
 
 void kv_buf_put(kv_buf *b, const char *s, size_t n)
