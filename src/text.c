@@ -327,7 +327,7 @@ static UChar *unicode_steps(const kv_norm_opts *o, UChar *u, int32_t ulen, int32
                 int32_t dt = u_getIntPropertyValue(c, UCHAR_DECOMPOSITION_TYPE);
                 if (dt == U_DT_WIDE || dt == U_DT_NARROW) {
                     UChar d[8];
-                    int32_t dlen = unorm2_getDecomposition(nfkc, c, d, 8, &err);
+                    int32_t dlen = unorm2_getRawDecomposition(nfkc, c, d, 8, &err);
                     if (U_SUCCESS(err) && dlen > 0 && dlen <= 2) {
                         /* at most one code point, never longer than the input */
                         for (int32_t k = 0; k < dlen; k++)
