@@ -1,1 +1,59 @@
-int main(void) { return 0; }
+/* koeval — entry point: dispatches to one file per subcommand. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "src/cli/cli.h"
+
+void kv_cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("koeval: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+static void usage(FILE *out)
+{
+    fputs("koeval " KOEVAL_VERSION " — how good is a model in Korean, next to English, Japanese, "
+          "Chinese…\n"
+          "\n"
+          "usage: koeval <command> [options]\n"
+          "\n"
+          "commands:\n"
+          "  score       score a hypothesis file against references (BLEU, chrF/chrF++, TER,\n"
+          "              ROUGE, exact match, F1), sacreBLEU-compatible, Korean-aware\n"
+          "  tokenize    print the tokens a metric sees, one segment per line\n"
+          "  normalize   print text after koeval's Unicode normalization\n"
+          "\n"
+          "Run 'koeval <command> --help' for a command's options.\n"
+          "Exit codes: 0 success, 1 internal failure, 2 usage error, 3 input error.\n",
+          out);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return KV_EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        return KV_EXIT_OK;
+    }
+    if (strcmp(cmd, "-V") == 0 || strcmp(cmd, "--version") == 0) {
+        puts("koeval " KOEVAL_VERSION);
+        return KV_EXIT_OK;
+    }
+    if (strcmp(cmd, "score") == 0)
+        return kv_cmd_score(argc - 1, argv + 1);
+    if (strcmp(cmd, "tokenize") == 0)
+        return kv_cmd_tokenize(argc - 1, argv + 1);
+    if (strcmp(cmd, "normalize") == 0)
+        return kv_cmd_normalize(argc - 1, argv + 1);
+    kv_cli_error("unknown command '%s' (try 'koeval --help')", cmd);
+    return KV_EXIT_USAGE;
+}
