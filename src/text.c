@@ -313,8 +313,10 @@ static UChar *unicode_steps(const kv_norm_opts *o, UChar *u, int32_t ulen, int32
     UErrorCode err = U_ZERO_ERROR;
     if (o->zero_width || o->width) {
         const UNormalizer2 *nfkc = unorm2_getNFKCInstance(&err);
-        if (U_FAILURE(err))
+        if (U_FAILURE(err)) {
+            free(u);
             return NULL;
+        }
         /* a width decomposition is a single code point: the length bound holds */
         UChar *w = kv_xmalloc(((size_t)ulen + 1) * sizeof(UChar));
         int32_t wlen = 0, i = 0;

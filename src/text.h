@@ -39,8 +39,9 @@ size_t kv_utf8_count(const char *s, size_t n);
  * U+200B (ZWSP), U+FEFF (BOM) and U+180E are not whitespace there. */
 bool kv_is_py_space(uint32_t cp);
 
-/* Decodes s[0..n) into code points, appending them to *cps (grown with
- * kv_xrealloc; *cap tracks its capacity in elements). Returns the count. */
+/* Decodes s[0..n) into code points, writing them to (*cps)[0..) (the array
+ * is grown with kv_xrealloc; *cap tracks its capacity in elements; earlier
+ * content is overwritten). Returns the count. */
 size_t kv_utf8_decode(const char *s, size_t n, uint32_t **cps, size_t *cap);
 
 /* A byte range inside some string the caller owns. */
@@ -78,7 +79,8 @@ typedef struct kv_norm_opts {
     bool width;      /* fold width: full-width ASCII/punctuation and U+3000 to
                         ASCII, half-width Hangul/Katakana to their normal forms
                         (characters whose decomposition type is <wide> or
-                        <narrow>, mapped by ICU's NFKC decomposition) */
+                        <narrow>, replaced by their one-character raw
+                        mapping from ICU's NFKC data; U+FFA1 → U+3131) */
     bool zero_width; /* remove U+200B ZERO WIDTH SPACE, U+2060 WORD JOINER and
                         U+FEFF BOM/ZWNBSP (joiners U+200C/D are kept: they carry
                         meaning in emoji and Indic scripts) */
@@ -87,7 +89,8 @@ typedef struct kv_norm_opts {
     bool casefold;   /* Unicode full case folding (ICU u_strFoldCase) */
 } kv_norm_opts;
 
-/* Parses a form name ("none", "nfc", "nfkc"). Returns 0 or -1 if unknown. */
+/* Parses a form name ("none", "nfc", "nfkc"; "NFC"/"NFKC" too). Returns 0 or
+ * -1 if unknown. */
 int kv_norm_form_parse(const char *name, kv_norm_form *out);
 
 /* Name of a form ("none", "nfc", "nfkc"). */
