@@ -305,8 +305,9 @@ static int score_lcs(const side *t, const side *p, kv_rouge_score *out, char *er
         return 0;
     }
     if (too_many_cells(t->n_ids, p->n_ids)) {
-        set_err(err, errlen, "rougeL: segment pair too long (tokens x tokens exceeds "
-                             "KV_ROUGE_MAX_LCS_CELLS)");
+        set_err(err, errlen,
+                "rougeL: segment pair too long (tokens x tokens exceeds "
+                "KV_ROUGE_MAX_LCS_CELLS)");
         return -1;
     }
     size_t cols = p->n_ids;
@@ -363,8 +364,8 @@ static void lcs_mark(const uint32_t *r, size_t nr, const uint32_t *c, size_t nc,
     }
 }
 
-static int score_lsum(const side *t, const side *p, size_t n_types, kv_rouge_score *out,
-                      char *err, size_t errlen)
+static int score_lsum(const side *t, const side *p, size_t n_types, kv_rouge_score *out, char *err,
+                      size_t errlen)
 {
     size_t m = t->n_ids, n = p->n_ids;
     if (m == 0 || n == 0) {
@@ -372,8 +373,9 @@ static int score_lsum(const side *t, const side *p, size_t n_types, kv_rouge_sco
         return 0;
     }
     if (too_many_cells(m, n)) {
-        set_err(err, errlen, "rougeLsum: summary pair too long (tokens x tokens exceeds "
-                             "KV_ROUGE_MAX_LCS_CELLS)");
+        set_err(err, errlen,
+                "rougeLsum: summary pair too long (tokens x tokens exceeds "
+                "KV_ROUGE_MAX_LCS_CELLS)");
         return -1;
     }
     uint32_t *cnt_r = kv_xcalloc(n_types, sizeof *cnt_r);
@@ -439,8 +441,7 @@ int kv_rouge_score_one(const kv_rouge_opts *o, int type, const char *target, siz
         set_err(err, errlen, "ROUGE: the tokenizer failed (ICU error)");
     } else {
         interner in;
-        interner_init(&in, count_tokens(t.text.p, t.text.len) +
-                               count_tokens(p.text.p, p.text.len));
+        interner_init(&in, count_tokens(t.text.p, t.text.len) + count_tokens(p.text.p, p.text.len));
         side_intern(&t, &in);
         side_intern(&p, &in);
         if (ngram) {
@@ -468,8 +469,8 @@ int kv_rouge_score_multi(const kv_rouge_opts *o, int type, const char *const *ta
     }
     for (size_t k = 0; k < n_targets; k++) {
         kv_rouge_score s;
-        if (kv_rouge_score_one(o, type, targets[k], target_lens[k], prediction, prediction_len,
-                               &s, err, errlen) != 0)
+        if (kv_rouge_score_one(o, type, targets[k], target_lens[k], prediction, prediction_len, &s,
+                               err, errlen) != 0)
             return -1;
         if (k == 0 || s.fmeasure > out->fmeasure)
             *out = s;

@@ -40,7 +40,10 @@ const char *kv_rouge_type_name(int type);
 
 /* Scores `prediction` against one `target` (reference first, as
  * rouge-score). Returns 0, or -1 with err set (tokenizer failure, or an LCS
- * table over KV_ROUGE_MAX_LCS_CELLS cells). */
+ * table over KV_ROUGE_MAX_LCS_CELLS cells). `err` is a caller-owned buffer
+ * of `errlen` bytes (may be NULL when errlen is 0) that receives a one-line
+ * message; `out` is written only on success. Texts are UTF-8 with explicit
+ * byte lengths and need no NUL terminator. */
 int kv_rouge_score_one(const kv_rouge_opts *o, int type, const char *target, size_t target_len,
                        const char *prediction, size_t prediction_len, kv_rouge_score *out,
                        char *err, size_t errlen);
@@ -52,7 +55,11 @@ int kv_rouge_score_multi(const kv_rouge_opts *o, int type, const char *const *ta
                          size_t prediction_len, kv_rouge_score *out, char *err, size_t errlen);
 
 /* Upper bound on LCS table cells (tokens × tokens) for one segment pair: a
- * longer pair is refused with an error instead of exhausting memory. */
+ * longer pair is refused with an error instead of exhausting memory.
+ * rougeL checks target tokens × prediction tokens (it keeps only two DP
+ * rows, so the bound limits time); rougeLsum checks the product of both
+ * sides' total token counts, which bounds the sum of its per-sentence-pair
+ * tables. ROUGE-N builds no table and is not limited. */
 #define KV_ROUGE_MAX_LCS_CELLS ((size_t)200 * 1000 * 1000)
 
 #endif

@@ -75,15 +75,21 @@ static bool ends_double_cons(const char *w, size_t n)
  * accepts a whole two-letter stem vowel–consonant (any consonant). */
 static bool ends_cvc(const char *w, size_t n)
 {
-    if (n >= 3 && is_cons(w, n - 3) && !is_cons(w, n - 2) && is_cons(w, n - 1) &&
-        w[n - 1] != 'w' && w[n - 1] != 'x' && w[n - 1] != 'y')
+    if (n >= 3 && is_cons(w, n - 3) && !is_cons(w, n - 2) && is_cons(w, n - 1) && w[n - 1] != 'w' &&
+        w[n - 1] != 'x' && w[n - 1] != 'y')
         return true;
     return n == 2 && !is_cons(w, 0) && is_cons(w, 1);
 }
 
+/* Suffixes are a few bytes long: a plain loop from the end beats memcmp. */
 static bool ends_with(const char *w, size_t n, const char *suffix, size_t slen)
 {
-    return n >= slen && memcmp(w + n - slen, suffix, slen) == 0;
+    if (n < slen)
+        return false;
+    for (size_t i = 1; i <= slen; i++)
+        if (w[n - i] != suffix[slen - i])
+            return false;
+    return true;
 }
 
 /* Replaces the last `slen` bytes of w[0..*n) by `rep` (never longer). */
@@ -103,9 +109,16 @@ enum cond {
 
 typedef struct rule {
     const char *suffix;
+    size_t slen;
     const char *rep;
     enum cond cond;
 } rule;
+
+/* A rule with its suffix length computed at compile time. */
+#define RULE(suffix, rep, cond)                                                                    \
+    {                                                                                              \
+        suffix, sizeof(suffix) - 1, rep, cond                                                      \
+    }
 
 static bool cond_holds(enum cond c, const char *w, size_t stem_len)
 {
@@ -125,7 +138,7 @@ static bool cond_holds(enum cond c, const char *w, size_t stem_len)
 static void apply_rules(char *w, size_t *n, const rule *rules, size_t count)
 {
     for (size_t i = 0; i < count; i++) {
-        size_t slen = strlen(rules[i].suffix);
+        size_t slen = rules[i].slen;
         if (!ends_with(w, *n, rules[i].suffix, slen))
             continue;
         if (cond_holds(rules[i].cond, w, *n - slen))
@@ -193,14 +206,17 @@ static void step1c(char *w, size_t *n)
 }
 
 static const rule step2_rules[] = {
-    {"ational", "ate", COND_M_GT0}, {"tional", "tion", COND_M_GT0}, {"enci", "ence", COND_M_GT0},
-    {"anci", "ance", COND_M_GT0},   {"izer", "ize", COND_M_GT0},    {"bli", "ble", COND_M_GT0},
-    {"alli", "al", COND_M_GT0},     {"entli", "ent", COND_M_GT0},   {"eli", "e", COND_M_GT0},
-    {"ousli", "ous", COND_M_GT0},   {"ization", "ize", COND_M_GT0}, {"ation", "ate", COND_M_GT0},
-    {"ator", "ate", COND_M_GT0},    {"alism", "al", COND_M_GT0},    {"iveness", "ive", COND_M_GT0},
-    {"fulness", "ful", COND_M_GT0}, {"ousness", "ous", COND_M_GT0}, {"aliti", "al", COND_M_GT0},
-    {"iviti", "ive", COND_M_GT0},   {"biliti", "ble", COND_M_GT0},  {"fulli", "ful", COND_M_GT0},
-    {"logi", "log", COND_LOGI},
+    RULE("ational", "ate", COND_M_GT0), RULE("tional", "tion", COND_M_GT0),
+    RULE("enci", "ence", COND_M_GT0),   RULE("anci", "ance", COND_M_GT0),
+    RULE("izer", "ize", COND_M_GT0),    RULE("bli", "ble", COND_M_GT0),
+    RULE("alli", "al", COND_M_GT0),     RULE("entli", "ent", COND_M_GT0),
+    RULE("eli", "e", COND_M_GT0),       RULE("ousli", "ous", COND_M_GT0),
+    RULE("ization", "ize", COND_M_GT0), RULE("ation", "ate", COND_M_GT0),
+    RULE("ator", "ate", COND_M_GT0),    RULE("alism", "al", COND_M_GT0),
+    RULE("iveness", "ive", COND_M_GT0), RULE("fulness", "ful", COND_M_GT0),
+    RULE("ousness", "ous", COND_M_GT0), RULE("aliti", "al", COND_M_GT0),
+    RULE("iviti", "ive", COND_M_GT0),   RULE("biliti", "ble", COND_M_GT0),
+    RULE("fulli", "ful", COND_M_GT0),   RULE("logi", "log", COND_LOGI),
 };
 
 static void step2(char *w, size_t *n)
@@ -213,19 +229,20 @@ static void step2(char *w, size_t *n)
 }
 
 static const rule step3_rules[] = {
-    {"icate", "ic", COND_M_GT0}, {"ative", "", COND_M_GT0}, {"alize", "al", COND_M_GT0},
-    {"iciti", "ic", COND_M_GT0}, {"ical", "ic", COND_M_GT0}, {"ful", "", COND_M_GT0},
-    {"ness", "", COND_M_GT0},
+    RULE("icate", "ic", COND_M_GT0), RULE("ative", "", COND_M_GT0),
+    RULE("alize", "al", COND_M_GT0), RULE("iciti", "ic", COND_M_GT0),
+    RULE("ical", "ic", COND_M_GT0),  RULE("ful", "", COND_M_GT0),
+    RULE("ness", "", COND_M_GT0),
 };
 
 static const rule step4_rules[] = {
-    {"al", "", COND_M_GT1},   {"ance", "", COND_M_GT1}, {"ence", "", COND_M_GT1},
-    {"er", "", COND_M_GT1},   {"ic", "", COND_M_GT1},   {"able", "", COND_M_GT1},
-    {"ible", "", COND_M_GT1}, {"ant", "", COND_M_GT1},  {"ement", "", COND_M_GT1},
-    {"ment", "", COND_M_GT1}, {"ent", "", COND_M_GT1},  {"ion", "", COND_ION},
-    {"ou", "", COND_M_GT1},   {"ism", "", COND_M_GT1},  {"ate", "", COND_M_GT1},
-    {"iti", "", COND_M_GT1},  {"ous", "", COND_M_GT1},  {"ive", "", COND_M_GT1},
-    {"ize", "", COND_M_GT1},
+    RULE("al", "", COND_M_GT1),   RULE("ance", "", COND_M_GT1), RULE("ence", "", COND_M_GT1),
+    RULE("er", "", COND_M_GT1),   RULE("ic", "", COND_M_GT1),   RULE("able", "", COND_M_GT1),
+    RULE("ible", "", COND_M_GT1), RULE("ant", "", COND_M_GT1),  RULE("ement", "", COND_M_GT1),
+    RULE("ment", "", COND_M_GT1), RULE("ent", "", COND_M_GT1),  RULE("ion", "", COND_ION),
+    RULE("ou", "", COND_M_GT1),   RULE("ism", "", COND_M_GT1),  RULE("ate", "", COND_M_GT1),
+    RULE("iti", "", COND_M_GT1),  RULE("ous", "", COND_M_GT1),  RULE("ive", "", COND_M_GT1),
+    RULE("ize", "", COND_M_GT1),
 };
 
 /* Final -e: dropped when m > 1, or when m = 1 and the stem is not *o. */
@@ -248,21 +265,21 @@ static void step5b(char *w, size_t *n)
 /* NLTK's table of irregular forms: these words bypass the algorithm. */
 static const struct {
     const char *word;
+    size_t len;
     const char *stem;
 } irregular[] = {
-    {"sky", "sky"},         {"skies", "sky"},       {"dying", "die"},
-    {"lying", "lie"},       {"tying", "tie"},       {"news", "news"},
-    {"innings", "inning"},  {"inning", "inning"},   {"outings", "outing"},
-    {"outing", "outing"},   {"cannings", "canning"}, {"canning", "canning"},
-    {"howe", "howe"},       {"proceed", "proceed"}, {"exceed", "exceed"},
-    {"succeed", "succeed"},
+    {"sky", 3, "sky"},         {"skies", 5, "sky"},        {"dying", 5, "die"},
+    {"lying", 5, "lie"},       {"tying", 5, "tie"},        {"news", 4, "news"},
+    {"innings", 7, "inning"},  {"inning", 6, "inning"},    {"outings", 7, "outing"},
+    {"outing", 6, "outing"},   {"cannings", 8, "canning"}, {"canning", 7, "canning"},
+    {"howe", 4, "howe"},       {"proceed", 7, "proceed"},  {"exceed", 6, "exceed"},
+    {"succeed", 7, "succeed"},
 };
 
 size_t kv_porter_stem(const char *word, size_t len, char *out)
 {
     for (size_t i = 0; i < COUNT(irregular); i++) {
-        size_t wl = strlen(irregular[i].word);
-        if (wl == len && memcmp(word, irregular[i].word, len) == 0) {
+        if (irregular[i].len == len && memcmp(word, irregular[i].word, len) == 0) {
             size_t sl = strlen(irregular[i].stem);
             memmove(out, irregular[i].stem, sl);
             out[sl] = '\0';

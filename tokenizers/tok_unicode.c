@@ -23,6 +23,7 @@
  *  6. Everything else — Hangul syllables and jamo, Latin and other letters,
  *     digits — accumulates into whole words: "서울은 GPT-4를" → 서울은 gpt 4를.
  * No Unicode normalization is done here: callers normalize first (--norm).
+ * `flags` is ignored: the Porter stemmer (KV_TOK_STEM) is for English only.
  * Ill-formed UTF-8 decodes to U+FFFD, a symbol, and therefore separates.
  */
 #include <stdbool.h>

@@ -20,8 +20,8 @@ static kv_rouge_score score_with(const char *tok, int flags, int type, const cha
     assert_non_null(o.tokenizer);
     kv_rouge_score s;
     char err[256] = "";
-    int rc = kv_rouge_score_one(&o, type, target, strlen(target), prediction,
-                                strlen(prediction), &s, err, sizeof err);
+    int rc = kv_rouge_score_one(&o, type, target, strlen(target), prediction, strlen(prediction),
+                                &s, err, sizeof err);
     if (rc != 0)
         fail_msg("kv_rouge_score_one: %s", err);
     return s;
@@ -66,8 +66,7 @@ static void test_rouge_vectors(void **state)
         };
         if (!o.tokenizer)
             fail_msg("%s: no tokenizer %s", id, tok);
-        const char *hyp =
-            cJSON_GetArrayItem(cJSON_GetObjectItem(recs[i], "hyps"), 0)->valuestring;
+        const char *hyp = cJSON_GetArrayItem(cJSON_GetObjectItem(recs[i], "hyps"), 0)->valuestring;
         const cJSON *refs = cJSON_GetObjectItem(recs[i], "refs");
         const char *api = cJSON_GetObjectItem(recs[i], "api")->valuestring;
         const char *targets[16];
@@ -257,18 +256,17 @@ static void test_lcs_size_guard(void **state)
     kv_rouge_opts o = {kv_tokenizer_find("whitespace"), 0};
     kv_rouge_score s;
     char err[256] = "";
-    assert_int_equal(kv_rouge_score_one(&o, KV_ROUGE_L, big.p, big.len, big.p, big.len, &s, err,
-                                        sizeof err),
-                     -1);
+    assert_int_equal(
+        kv_rouge_score_one(&o, KV_ROUGE_L, big.p, big.len, big.p, big.len, &s, err, sizeof err),
+        -1);
     assert_non_null(strstr(err, "KV_ROUGE_MAX_LCS_CELLS"));
     err[0] = '\0';
-    assert_int_equal(kv_rouge_score_one(&o, KV_ROUGE_LSUM, big.p, big.len, big.p, big.len, &s,
-                                        err, sizeof err),
-                     -1);
+    assert_int_equal(
+        kv_rouge_score_one(&o, KV_ROUGE_LSUM, big.p, big.len, big.p, big.len, &s, err, sizeof err),
+        -1);
     assert_non_null(strstr(err, "KV_ROUGE_MAX_LCS_CELLS"));
     /* ROUGE-N has no table and is not limited */
-    assert_int_equal(kv_rouge_score_one(&o, 1, big.p, big.len, big.p, big.len, &s, err,
-                                        sizeof err),
+    assert_int_equal(kv_rouge_score_one(&o, 1, big.p, big.len, big.p, big.len, &s, err, sizeof err),
                      0);
     assert_close(s.fmeasure, 1.0);
     kv_buf_free(&big);

@@ -40,27 +40,27 @@ static const struct {
     {"caress", "caress"},
     {"cats", "cat"},
     {"this", "thi"},
-    {"dies", "die"},   /* NLTK: four-letter -ies keeps "ie" */
+    {"dies", "die"}, /* NLTK: four-letter -ies keeps "ie" */
     {"ties", "tie"},
     {"flies", "fli"},
     {"1990s", "1990"}, /* digits are consonants */
     /* step 1b */
-    {"feed", "feed"},  /* eed with m = 0 */
-    {"agreed", "agre"},/* eed → ee, then step 5a drops the e (m = 1, not *o) */
-    {"died", "die"},   /* NLTK: four-letter -ied keeps "ie" */
+    {"feed", "feed"},   /* eed with m = 0 */
+    {"agreed", "agre"}, /* eed → ee, then step 5a drops the e (m = 1, not *o) */
+    {"died", "die"},    /* NLTK: four-letter -ied keeps "ie" */
     {"spied", "spi"},
     {"plastered", "plaster"},
-    {"bled", "bled"},  /* no vowel before -ed */
+    {"bled", "bled"}, /* no vowel before -ed */
     {"motoring", "motor"},
     {"sing", "sing"},
-    {"running", "run"},/* double consonant undoubled */
+    {"running", "run"}, /* double consonant undoubled */
     {"hopping", "hop"},
     {"tanned", "tan"},
     {"falling", "fall"},
     {"hissing", "hiss"},
     {"fizzed", "fizz"},
     {"failing", "fail"},
-    {"filing", "file"},/* m = 1 and *o: e restored, kept by 5a */
+    {"filing", "file"}, /* m = 1 and *o: e restored, kept by 5a */
     {"hoping", "hope"},
     {"conflated", "conflat"},
     {"troubled", "troubl"},
@@ -75,13 +75,13 @@ static const struct {
     /* step 2 */
     {"relational", "relat"},
     {"conditional", "condit"},
-    {"rational", "ration"},   /* -ational with m = 0 blocks -tional; 4 drops -al */
-    {"generously", "gener"},  /* y→i, -ousli → -ous, step 4 drops -ous */
-    {"radically", "radic"},   /* NLTK: -alli first, then step 2 again */
+    {"rational", "ration"},  /* -ational with m = 0 blocks -tional; 4 drops -al */
+    {"generously", "gener"}, /* y→i, -ousli → -ous, step 4 drops -ous */
+    {"radically", "radic"},  /* NLTK: -alli first, then step 2 again */
     {"digitizer", "digit"},
     {"sensational", "sensat"},
     {"hopefulness", "hope"},
-    {"geology", "geolog"},    /* -logi with the 'l' counted in the stem */
+    {"geology", "geolog"}, /* -logi with the 'l' counted in the stem */
     {"generalizations", "gener"},
     /* steps 3–5 */
     {"effective", "effect"},

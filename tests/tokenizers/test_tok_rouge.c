@@ -34,7 +34,10 @@ static void test_rouge_basic(void **state)
     expect_tok(kv_tok_rouge, 0, "서울은 수도이다", "");
     expect_tok(kv_tok_rouge, 0, "GPT-4는 950만", "gpt 4 950");
     /* Python lowercase first: KELVIN SIGN → k, İ → i + U+0307 */
-    expect_tok(kv_tok_rouge, 0, "\xE2\x84\xAA" "elvin \xC4\xB0stanbul", "kelvin i stanbul");
+    expect_tok(kv_tok_rouge, 0,
+               "\xE2\x84\xAA"
+               "elvin \xC4\xB0stanbul",
+               "kelvin i stanbul");
     /* full-width letters lowercase to full-width, still not [a-z] */
     expect_tok(kv_tok_rouge, 0, "\xEF\xBC\xA1\xEF\xBC\xA2\xEF\xBC\xA3 x", "x");
 }
@@ -134,7 +137,10 @@ static void test_unicode_tokenizer(void **state)
     expect_tok(kv_tok_unicode, 0, "좋아요😀👍 ❤\xEF\xB8\x8F가족 👨\xE2\x80\x8D👩", "좋아요 가족");
     expect_tok(kv_tok_unicode, 0, "$100 + 50% = ok", "100 50 ok");
     /* ill-formed UTF-8 separates instead of being copied */
-    expect_tok(kv_tok_unicode, 0, "ab\xFF" "cd", "ab cd");
+    expect_tok(kv_tok_unicode, 0,
+               "ab\xFF"
+               "cd",
+               "ab cd");
 }
 
 /* B01: the Korean pair from cosmoquester/2021-dialogue-summary-competition#22
@@ -152,10 +158,8 @@ static void test_unicode_b01_tokens(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_rouge_basic),
-        cmocka_unit_test(test_rouge_stem),
-        cmocka_unit_test(test_rouge_vector_tokens),
-        cmocka_unit_test(test_unicode_tokenizer),
+        cmocka_unit_test(test_rouge_basic),         cmocka_unit_test(test_rouge_stem),
+        cmocka_unit_test(test_rouge_vector_tokens), cmocka_unit_test(test_unicode_tokenizer),
         cmocka_unit_test(test_unicode_b01_tokens),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
