@@ -14,6 +14,8 @@ struct kv_bleu {
     kv_buf lower;  /* scratch for lowercasing */
     kv_span *spans;
     size_t spans_cap;
+    kv_span *tmp; /* one side's spans */
+    size_t tmp_cap;
     uint32_t *ids; /* token ids of every side, back to back */
     size_t ids_cap;
     kv_interner in;
@@ -46,6 +48,7 @@ void kv_bleu_free(kv_bleu *b)
     kv_buf_free(&b->text);
     kv_buf_free(&b->lower);
     free(b->spans);
+    free(b->tmp);
     free(b->ids);
     kv_interner_free(&b->in);
     kv_ngt_free(&b->t);
@@ -123,9 +126,8 @@ int kv_bleu_segment(kv_bleu *b, const char *hyp, size_t hyp_len, const char *con
     size_t nspans = 0;
     for (size_t k = 0; k < sides; k++) {
         tstart[k] = nspans;
-        kv_span *tmp = NULL;
-        size_t tmpcap = 0;
-        size_t got = kv_split_py(base + offs[k], offs[k + 1] - offs[k], &tmp, &tmpcap);
+        size_t got = kv_split_py(base + offs[k], offs[k + 1] - offs[k], &b->tmp, &b->tmp_cap);
+        const kv_span *tmp = b->tmp;
         if (nspans + got > b->spans_cap) {
             b->spans_cap = (nspans + got) * 2;
             b->spans = kv_xrealloc(b->spans, b->spans_cap * sizeof *b->spans);
@@ -134,7 +136,6 @@ int kv_bleu_segment(kv_bleu *b, const char *hyp, size_t hyp_len, const char *con
             b->spans[nspans + i].off = (uint32_t)(tmp[i].off + offs[k]);
             b->spans[nspans + i].len = tmp[i].len;
         }
-        free(tmp);
         nspans += got;
     }
     tstart[sides] = nspans;

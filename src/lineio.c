@@ -62,14 +62,16 @@ int kv_lr_next(kv_line_reader *r, const char **line, size_t *len, char *err, siz
                  r->path, r->lineno, n, r->max_line_bytes);
         return -1;
     }
-    kv_buf_clear(&r->line);
-    size_t bad = kv_utf8_sanitize(s, n, &r->line);
-    if (bad) {
-        r->invalid_lines++;
-        r->replacements += bad;
+    if (kv_utf8_valid(s, n)) {
+        /* the common case: hand out the read buffer itself */
+        r->raw[(size_t)(s - r->raw) + n] = '\0';
+        *line = s;
+        *len = n;
+        return 1;
     }
-    if (!r->line.p)
-        kv_buf_put(&r->line, "", 0);
+    kv_buf_clear(&r->line);
+    r->invalid_lines++;
+    r->replacements += kv_utf8_sanitize(s, n, &r->line);
     *line = r->line.p;
     *len = r->line.len;
     return 1;

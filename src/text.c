@@ -118,15 +118,22 @@ size_t kv_utf8_decode(const char *s, size_t n, uint32_t **cps, size_t *cap)
     return count;
 }
 
+/* Byte class for splitting: 1 = ASCII whitespace, 2 = lead byte that may
+ * start a non-ASCII Python space (C2, E1, E2, E3), 0 = neither. */
+static const unsigned char split_class[256] = {
+    [0x09] = 1, [0x0A] = 1, [0x0B] = 1, [0x0C] = 1, [0x0D] = 1, [0x1C] = 1, [0x1D] = 1,
+    [0x1E] = 1, [0x1F] = 1, [0x20] = 1, [0xC2] = 2, [0xE1] = 2, [0xE2] = 2, [0xE3] = 2,
+};
+
 /* Byte length of the Python-whitespace character at s[i], or 0 if none. */
-static size_t space_at(const char *s, size_t n, size_t i)
+static inline size_t space_at(const char *s, size_t n, size_t i)
 {
     unsigned char c = (unsigned char)s[i];
-    if (c < 0x80)
-        return kv_is_py_space(c) ? 1 : 0;
-    /* every non-ASCII Python space starts with C2, E1, E2 or E3 */
-    if (c != 0xC2 && c != 0xE1 && c != 0xE2 && c != 0xE3)
+    unsigned char k = split_class[c];
+    if (k == 0)
         return 0;
+    if (k == 1)
+        return 1;
     size_t j = i;
     uint32_t cp = kv_utf8_next(s, n, &j);
     return kv_is_py_space(cp) ? j - i : 0;
@@ -142,13 +149,9 @@ size_t kv_split_py(const char *s, size_t n, kv_span **spans, size_t *cap)
         if (i >= n)
             break;
         size_t start = i;
-        while (i < n && space_at(s, n, i) == 0) {
-            unsigned char c = (unsigned char)s[i];
-            if (c < 0x80)
-                i++;
-            else
-                kv_utf8_next(s, n, &i);
-        }
+        /* continuation bytes never start a space, so stepping bytewise is safe */
+        while (i < n && (split_class[(unsigned char)s[i]] == 0 || space_at(s, n, i) == 0))
+            i++;
         if (count == *cap) {
             *cap = *cap ? *cap * 2 : 64;
             *spans = kv_xrealloc(*spans, *cap * sizeof **spans);
@@ -427,4 +430,114 @@ full:;
     }
     free(r);
     return rc;
+}
+
+struct kv_normalizer {
+    kv_norm_opts o;
+    bool identity;          /* no option changes any character */
+    uint8_t inert[65536 / 8]; /* BMP code points left unchanged, bit per code point */
+};
+
+/* Does every step leave code point c unchanged, whatever its neighbours are,
+ * as long as they qualify too? For the normalization form that means
+ * quick-check YES and combining class 0: a string made only of such code
+ * points passes the form's quick check as YES, so it is already normal
+ * (UAX #15). NFC Hangul syllables qualify; conjoining jamo do not. */
+static bool cp_inert(const kv_norm_opts *o, UChar32 c)
+{
+    if (o->form != KV_NORM_NONE) {
+        UProperty qc = o->form == KV_NORM_NFC ? UCHAR_NFC_QUICK_CHECK : UCHAR_NFKC_QUICK_CHECK;
+        if (u_getIntPropertyValue(c, qc) != UNORM_YES ||
+            u_getIntPropertyValue(c, UCHAR_CANONICAL_COMBINING_CLASS) != 0)
+            return false;
+    }
+    if (o->zero_width && is_zero_width(c))
+        return false;
+    if (o->width) {
+        int32_t dt = u_getIntPropertyValue(c, UCHAR_DECOMPOSITION_TYPE);
+        if (dt == U_DT_WIDE || dt == U_DT_NARROW)
+            return false;
+    }
+    if (o->casefold) {
+        UChar in[2], out[8];
+        int32_t il = 0, ol;
+        UErrorCode err = U_ZERO_ERROR;
+        U16_APPEND_UNSAFE(in, il, c);
+        ol = u_strFoldCase(out, 8, in, il, U_FOLD_CASE_DEFAULT, &err);
+        if (U_FAILURE(err) || ol != il || memcmp(in, out, (size_t)il * sizeof(UChar)) != 0)
+            return false;
+    }
+    if (o->collapse_ws && kv_is_py_space((uint32_t)c))
+        return c == ' '; /* single spaces are checked in context below */
+    return true;
+}
+
+kv_normalizer *kv_normalizer_new(const kv_norm_opts *o)
+{
+    kv_normalizer *nz = kv_xcalloc(1, sizeof *nz);
+    nz->o = *o;
+    nz->identity = o->form == KV_NORM_NONE && !o->width && !o->zero_width && !o->casefold &&
+                   !o->collapse_ws;
+    if (nz->identity)
+        return nz;
+    for (UChar32 c = 0; c < 0x10000; c++)
+        if (cp_inert(o, c))
+            nz->inert[c >> 3] |= (uint8_t)(1u << (c & 7));
+    return nz;
+}
+
+void kv_normalizer_free(kv_normalizer *nz)
+{
+    free(nz);
+}
+
+/* True when every code point of valid UTF-8 s[0..n) is in the inert table
+ * (and, with collapse_ws, there is no leading, trailing or double space). */
+static bool all_inert(const kv_normalizer *nz, const char *s, size_t n)
+{
+    const uint8_t *u = (const uint8_t *)s;
+    size_t i = 0;
+    int32_t len = (int32_t)n;
+    while (i < n) {
+        uint32_t c = u[i];
+        if (c < 0x80) {
+            i++;
+        } else {
+            int32_t pos = (int32_t)i;
+            UChar32 d;
+            U8_NEXT(u, pos, len, d);
+            if (d < 0 || d >= 0x10000)
+                return false; /* ill-formed, or supplementary: take the ICU path */
+            c = (uint32_t)d;
+            i = (size_t)pos;
+        }
+        if (!(nz->inert[c >> 3] & (1u << (c & 7))))
+            return false;
+    }
+    if (nz->o.collapse_ws && n > 0) {
+        if (s[0] == ' ' || s[n - 1] == ' ')
+            return false;
+        for (size_t k = 1; k < n; k++)
+            if (s[k] == ' ' && s[k - 1] == ' ')
+                return false;
+    }
+    return true;
+}
+
+int kv_normalizer_apply(kv_normalizer *nz, const char *s, size_t n, kv_buf *out,
+                        const char **res, size_t *res_len)
+{
+    if (nz->identity || all_inert(nz, s, n)) {
+        *res = s;
+        *res_len = n;
+        return 0;
+    }
+    kv_buf_clear(out);
+    if (kv_normalize(&nz->o, s, n, out) != 0)
+        return -1;
+    if (!out->p)
+        kv_buf_put(out, "", 0);
+    *res = out->p;
+    *res_len = out->len;
+    return 0;
 }

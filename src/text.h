@@ -106,4 +106,21 @@ void kv_norm_signature(const kv_norm_opts *o, char *dst, size_t dstlen);
  * without ICU. Returns 0, or -1 if ICU fails. */
 int kv_normalize(const kv_norm_opts *o, const char *s, size_t n, kv_buf *out);
 
+/* A prepared normalizer: the options plus a table of the Basic Multilingual
+ * Plane code points that the options leave alone, so that text which needs
+ * no change (nearly all real text: ASCII, NFC Hangul) is recognised in one
+ * pass over its UTF-8 without calling ICU. One per thread; never NULL
+ * (aborts on out-of-memory). */
+typedef struct kv_normalizer kv_normalizer;
+
+kv_normalizer *kv_normalizer_new(const kv_norm_opts *o);
+void kv_normalizer_free(kv_normalizer *nz);
+
+/* Normalizes well-formed UTF-8 s[0..n). When the text is already normal,
+ * *res = s and *res_len = n (no copy); otherwise the result is written to
+ * `out` (cleared first) and *res points into it. Returns 0, or -1 if ICU
+ * fails. Same result as kv_normalize. */
+int kv_normalizer_apply(kv_normalizer *nz, const char *s, size_t n, kv_buf *out,
+                        const char **res, size_t *res_len);
+
 #endif

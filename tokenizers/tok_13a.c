@@ -6,115 +6,107 @@
  *   2. ([^0-9])([\.,])                 -> '\1 \2 ' period/comma after a non-digit
  *   3. ([\.,])([^0-9])                 -> ' \1 \2' period/comma before a non-digit
  *   4. ([0-9])(-)                      -> '\1 \2 ' dash after a digit
- * then ' '.join(line.split()). "[^0-9]" matches any code point but the ASCII
- * digits (Hangul included), so the passes step over whole UTF-8 characters.
+ * The final ' '.join(line.split()) is left to the caller (tokenizer.h: the
+ * output is tokens separated by whitespace). "[^0-9]" matches any code point
+ * but the ASCII digits (Hangul included).
  * tests/tokenizers/test_tok_regexp.c checks these passes against the
  * reference regular expressions run by PCRE2 on random text.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "src/text.h"
 #include "tokenizers/tokenizer.h"
 
-static bool is_digit(unsigned char c)
+static inline bool is_digit(unsigned char c)
 {
     return c >= '0' && c <= '9';
 }
 
 /* Pass 1 character class: {|}~ [\]^_` space!"#$%& ()*+ :;<=>?@ / */
-static bool is_13a_punct(unsigned char c)
-{
-    return (c >= 0x7B && c <= 0x7E) || (c >= 0x5B && c <= 0x60) || (c >= 0x20 && c <= 0x26) ||
-           (c >= 0x28 && c <= 0x2B) || (c >= 0x3A && c <= 0x40) || c == 0x2F;
-}
+static const unsigned char punct_13a[256] = {
+    [' '] = 1, ['!'] = 1, ['"'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['('] = 1,
+    [')'] = 1, ['*'] = 1, ['+'] = 1, ['/'] = 1, [':'] = 1, [';'] = 1, ['<'] = 1, ['='] = 1,
+    ['>'] = 1, ['?'] = 1, ['@'] = 1, ['['] = 1, ['\\'] = 1, [']'] = 1, ['^'] = 1, ['_'] = 1,
+    ['`'] = 1, ['{'] = 1, ['|'] = 1, ['}'] = 1, ['~'] = 1,
+};
 
-/* Byte length of the UTF-8 character starting at s[i]. */
-static size_t char_len(const char *s, size_t n, size_t i)
-{
-    if ((unsigned char)s[i] < 0x80)
-        return 1;
-    size_t j = i;
-    kv_utf8_next(s, n, &j);
-    return j - i;
-}
-
+/*
+ * The passes work on bytes, not code points. That is exact because the only
+ * bytes any pattern names are ASCII, and UTF-8 lead and continuation bytes
+ * are never ASCII: "[^0-9]" before a '.' is satisfied by the last byte of a
+ * multi-byte character exactly when it is by the character; a match that
+ * consumes the character after a '.' (pass 3) leaves its continuation bytes,
+ * which no pattern can match, to be copied unchanged.
+ */
 void kv_tok_regexp_passes(const char *s, size_t n, kv_buf *out)
 {
-    kv_buf a = {0}, b = {0};
+    unsigned char *a = kv_xmalloc(3 * n + 8), *b = kv_xmalloc(3 * (3 * n + 8));
+    const unsigned char *u = (const unsigned char *)s;
+    size_t la = 0, lb = 0;
 
-    /* pass 1 */
-    kv_buf_reserve(&a, 3 * n);
+    /* pass 1: ([\{-\~\[-\` -\&\(-\+\:-\@\/]) -> ' \1 ' */
     for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (is_13a_punct(c)) {
-            a.p[a.len++] = ' ';
-            a.p[a.len++] = (char)c;
-            a.p[a.len++] = ' ';
+        unsigned char c = u[i];
+        if (punct_13a[c]) {
+            a[la++] = ' ';
+            a[la++] = c;
+            a[la++] = ' ';
         } else {
-            a.p[a.len++] = (char)c;
+            a[la++] = c;
         }
     }
 
-    /* pass 2: ([^0-9])([\.,]) -> '\1 \2 ' */
-    kv_buf_reserve(&b, 2 * a.len);
-    for (size_t i = 0; i < a.len;) {
-        size_t l1 = char_len(a.p, a.len, i);
-        unsigned char c = (unsigned char)a.p[i];
-        if (!is_digit(c) && i + l1 < a.len && (a.p[i + l1] == '.' || a.p[i + l1] == ',')) {
-            memcpy(b.p + b.len, a.p + i, l1);
-            b.len += l1;
-            b.p[b.len++] = ' ';
-            b.p[b.len++] = a.p[i + l1];
-            b.p[b.len++] = ' ';
-            i += l1 + 1;
+    /* pass 2: ([^0-9])([\.,]) -> '\1 \2 '; a match ends at its '.', so the
+     * next match cannot use that '.' as its first group */
+    bool consumed = false; /* was the previous byte the end of a match? */
+    for (size_t i = 0; i < la; i++) {
+        unsigned char c = a[i];
+        if ((c == '.' || c == ',') && i > 0 && !consumed && !is_digit(a[i - 1])) {
+            b[lb++] = ' ';
+            b[lb++] = c;
+            b[lb++] = ' ';
+            consumed = true;
         } else {
-            memcpy(b.p + b.len, a.p + i, l1);
-            b.len += l1;
-            i += l1;
+            b[lb++] = c;
+            consumed = false;
         }
     }
 
     /* pass 3: ([\.,])([^0-9]) -> ' \1 \2' */
-    kv_buf_clear(&a);
-    kv_buf_reserve(&a, 2 * b.len);
-    for (size_t i = 0; i < b.len;) {
-        unsigned char c = (unsigned char)b.p[i];
-        if ((c == '.' || c == ',') && i + 1 < b.len && !is_digit((unsigned char)b.p[i + 1])) {
-            size_t l2 = char_len(b.p, b.len, i + 1);
-            a.p[a.len++] = ' ';
-            a.p[a.len++] = (char)c;
-            a.p[a.len++] = ' ';
-            memcpy(a.p + a.len, b.p + i + 1, l2);
-            a.len += l2;
-            i += 1 + l2;
+    la = 0;
+    for (size_t i = 0; i < lb; i++) {
+        unsigned char c = b[i];
+        if ((c == '.' || c == ',') && i + 1 < lb && !is_digit(b[i + 1])) {
+            a[la++] = ' ';
+            a[la++] = c;
+            a[la++] = ' ';
+            a[la++] = b[++i];
         } else {
-            size_t l1 = char_len(b.p, b.len, i);
-            memcpy(a.p + a.len, b.p + i, l1);
-            a.len += l1;
-            i += l1;
+            a[la++] = c;
         }
     }
 
-    /* pass 4: ([0-9])(-) -> '\1 \2 ' */
-    kv_buf_clear(&b);
-    kv_buf_reserve(&b, 2 * a.len);
-    for (size_t i = 0; i < a.len;) {
-        unsigned char c = (unsigned char)a.p[i];
-        if (is_digit(c) && i + 1 < a.len && a.p[i + 1] == '-') {
-            b.p[b.len++] = (char)c;
-            b.p[b.len++] = ' ';
-            b.p[b.len++] = '-';
-            b.p[b.len++] = ' ';
-            i += 2;
-        } else {
-            b.p[b.len++] = (char)c;
+    /* pass 4: ([0-9])(-) -> '\1 \2 ', straight into the output */
+    kv_buf_reserve(out, 2 * la);
+    unsigned char *o = (unsigned char *)out->p + out->len;
+    size_t lo = 0;
+    for (size_t i = 0; i < la; i++) {
+        unsigned char c = a[i];
+        if (is_digit(c) && i + 1 < la && a[i + 1] == '-') {
+            o[lo++] = c;
+            o[lo++] = ' ';
+            o[lo++] = '-';
+            o[lo++] = ' ';
             i++;
+        } else {
+            o[lo++] = c;
         }
     }
-
-    kv_tok_join_split(b.p, b.len, out);
-    kv_buf_free(&a);
-    kv_buf_free(&b);
+    out->len += lo;
+    out->p[out->len] = '\0';
+    free(a);
+    free(b);
 }
 
 /* Appends s with every occurrence of `from` replaced by `to` (str.replace). */

@@ -2,9 +2,11 @@
  * tokenizer.h — the tokenizer registry.
  *
  * A tokenizer turns one segment (UTF-8, explicit length) into its tokens,
- * written to `out` as the tokens joined by single U+0020 spaces (no leading or
- * trailing space; an empty segment gives an empty string). Tokens never
- * contain Python whitespace, so callers recover them with kv_split_py.
+ * appended to `out` as the tokens separated by Python whitespace (one or
+ * more characters, possibly also before the first and after the last token:
+ * the 13a and zh tokenizers leave sacreBLEU's padding for the caller's split
+ * to drop). Tokens never contain Python whitespace, so callers recover them
+ * with kv_split_py, or get sacreBLEU's display form with kv_tok_join_split.
  * Tokenizers are pure functions: no state, no I/O, safe from any thread.
  *
  * BLEU tokenizers reproduce sacreBLEU 2.6.0 exactly (see each file); the
@@ -57,8 +59,8 @@ int kv_tok_whitespace(const char *s, size_t n, int flags, kv_buf *out);
 /* koeval's Unicode tokenizer (see tok_unicode.c). */
 int kv_tok_unicode(const char *s, size_t n, int flags, kv_buf *out);
 
-/* Internal helper shared by 13a and zh: sacreBLEU's TokenizerRegexp passes
- * followed by ' '.join(line.split()). */
+/* Internal helper shared by 13a and zh: sacreBLEU's TokenizerRegexp passes,
+ * appended to out (without the final ' '.join(line.split())). */
 void kv_tok_regexp_passes(const char *s, size_t n, kv_buf *out);
 
 /* Internal helper: appends the tokens of s[0..n) (Python split) joined by

@@ -100,8 +100,10 @@ static int run(int argc, char **argv, bool tokenize)
                 status = KV_EXIT_INTERNAL;
                 break;
             }
-            s = t.p ? t.p : "";
-            sl = t.len;
+            kv_buf_clear(&l);
+            kv_tok_join_split(t.p ? t.p : "", t.len, &l);
+            s = l.p ? l.p : "";
+            sl = l.len;
         }
         fwrite(s, 1, sl, stdout);
         putchar('\n');

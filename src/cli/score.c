@@ -668,6 +668,9 @@ int kv_cmd_score(int argc, char **argv)
 
     kv_buf norm[MAX_REFS + 1];
     memset(norm, 0, sizeof norm);
+    const char *seg[MAX_REFS + 1];
+    size_t seg_len[MAX_REFS + 1];
+    kv_normalizer *nz = kv_normalizer_new(&a.norm);
     const char *refs[MAX_REFS];
     size_t ref_lens[MAX_REFS];
     size_t lines = 0;
@@ -689,15 +692,12 @@ int kv_cmd_score(int argc, char **argv)
                 ended++;
                 continue;
             }
-            kv_buf_clear(&norm[k]);
-            if (kv_normalize(&a.norm, line, len, &norm[k]) != 0) {
+            if (kv_normalizer_apply(nz, line, len, &norm[k], &seg[k], &seg_len[k]) != 0) {
                 kv_cli_error("%s:%zu: Unicode normalization failed", readers[k].path,
                              readers[k].lineno);
                 status = KV_EXIT_INTERNAL;
                 goto finish;
             }
-            if (!norm[k].p)
-                kv_buf_put(&norm[k], "", 0);
         }
         if (ended == a.n_refs + 1)
             break;
@@ -721,11 +721,11 @@ int kv_cmd_score(int argc, char **argv)
         }
         lines++;
         for (int k = 0; k < a.n_refs; k++) {
-            refs[k] = norm[k].p;
-            ref_lens[k] = norm[k].len;
+            refs[k] = seg[k];
+            ref_lens[k] = seg_len[k];
         }
-        const char *h = norm[a.n_refs].p;
-        size_t hl = norm[a.n_refs].len;
+        const char *h = seg[a.n_refs];
+        size_t hl = seg_len[a.n_refs];
         for (int i = 0; i < nm; i++) {
             if (score_segment(&a, &ms[i], h, hl, refs, ref_lens, err, sizeof err) != 0) {
                 kv_cli_error("%s:%zu: %s", hyp_r->path, hyp_r->lineno, err);
@@ -735,16 +735,16 @@ int kv_cmd_score(int argc, char **argv)
         }
         if (a.sentence_level) {
             if (a.json) {
-                cJSON *seg = cJSON_CreateObject();
-                cJSON_AddNumberToObject(seg, "line", (double)lines);
+                cJSON *segj = cJSON_CreateObject();
+                cJSON_AddNumberToObject(segj, "line", (double)lines);
                 for (int i = 0; i < nm; i++) {
                     char nb[48];
-                    cJSON_AddNumberToObject(seg, metric_name(&ms[i], nb, sizeof nb), ms[i].seg_score);
+                    cJSON_AddNumberToObject(segj, metric_name(&ms[i], nb, sizeof nb), ms[i].seg_score);
                 }
-                char *s = cJSON_PrintUnformatted(seg);
+                char *s = cJSON_PrintUnformatted(segj);
                 printf("%s\n  %s", lines > 1 ? "," : "", s);
                 free(s);
-                cJSON_Delete(seg);
+                cJSON_Delete(segj);
             } else {
                 printf("%zu", lines);
                 for (int i = 0; i < nm; i++) {
@@ -802,6 +802,7 @@ finish:
     }
     for (int k = 0; k <= a.n_refs; k++)
         kv_buf_free(&norm[k]);
+    kv_normalizer_free(nz);
 done:
     for (int k = 0; k < opened; k++)
         kv_lr_close(&readers[k]);
