@@ -19,7 +19,7 @@ struct kv_bleu {
     uint32_t *ids; /* token ids of every side, back to back */
     size_t ids_cap;
     kv_interner in;
-    kv_ngram_table t;
+    kv_gram_counter gc;
 };
 
 static int max_order_of(const kv_bleu_opts *o)
@@ -51,7 +51,7 @@ void kv_bleu_free(kv_bleu *b)
     free(b->tmp);
     free(b->ids);
     kv_interner_free(&b->in);
-    kv_ngt_free(&b->t);
+    kv_gc_free(&b->gc);
     free(b);
 }
 
@@ -149,49 +149,29 @@ int kv_bleu_segment(kv_bleu *b, const char *hyp, size_t hyp_len, const char *con
         b->ids[i] = kv_interner_id(&b->in, base + b->spans[i].off, b->spans[i].len);
 
     memset(out, 0, sizeof *out);
-    kv_ngt_reset(&b->t, ntok_total * (size_t)N);
-
-    /* references: per n-gram, the maximum count over references */
     uint64_t hyp_len_tok = tstart[sides] - tstart[n_refs];
+    kv_gc_begin(&b->gc, (ntok_total - (size_t)hyp_len_tok) * (size_t)N);
+
+    /* references: per n-gram, the maximum count over references; the
+     * reference length is the one closest to the hypothesis (ties: shorter) */
     uint64_t best_len = 0, best_diff = UINT64_MAX;
     for (size_t k = 0; k < n_refs; k++) {
         if (!refs[k])
             continue;
-        const uint32_t *ids = b->ids + tstart[k];
         size_t L = tstart[k + 1] - tstart[k];
         uint64_t diff = L > hyp_len_tok ? L - hyp_len_tok : hyp_len_tok - L;
         if (best_diff == UINT64_MAX || diff < best_diff || (diff == best_diff && L < best_len)) {
             best_diff = diff;
             best_len = L;
         }
-        for (size_t i = 0; i < L; i++) {
-            uint64_t h = KV_NGRAM_SEED;
-            for (int n = 1; n <= N && i + (size_t)n <= L; n++) {
-                h = kv_ngram_hash_step(h, ids[i + (size_t)n - 1]);
-                kv_ngram *e = kv_ngt_get(&b->t, ids + i, (uint32_t)n, h);
-                if (e->ref_stamp != (uint32_t)k) {
-                    e->ref_stamp = (uint32_t)k;
-                    e->ref_cur = 0;
-                }
-                if (++e->ref_cur > e->ref)
-                    e->ref = e->ref_cur;
-            }
-        }
+        kv_gc_add_ref(&b->gc, b->ids + tstart[k], L, N, NULL);
     }
 
-    /* hypothesis: a match while its count stays within the reference's */
-    const uint32_t *hids = b->ids + tstart[n_refs];
-    size_t HL = (size_t)hyp_len_tok;
-    for (size_t i = 0; i < HL; i++) {
-        uint64_t h = KV_NGRAM_SEED;
-        for (int n = 1; n <= N && i + (size_t)n <= HL; n++) {
-            h = kv_ngram_hash_step(h, hids[i + (size_t)n - 1]);
-            kv_ngram *e = kv_ngt_get(&b->t, hids + i, (uint32_t)n, h);
-            out->total[n - 1]++;
-            if (++e->hyp <= e->ref)
-                out->correct[n - 1]++;
-        }
-    }
+    /* hypothesis: clipped matches; totals are the number of positions */
+    kv_gc_match_hyp(&b->gc, b->ids + tstart[n_refs], (size_t)hyp_len_tok, N, out->correct);
+    kv_gc_end(&b->gc);
+    for (int n = 1; n <= N; n++)
+        out->total[n - 1] = hyp_len_tok >= (uint64_t)n ? hyp_len_tok - (uint64_t)n + 1 : 0;
     out->sys_len = hyp_len_tok;
     out->ref_len = best_len;
 

@@ -27,7 +27,7 @@ struct kv_chrf {
     side *sides;
     size_t sides_cap;
     kv_interner in;
-    kv_ngram_table chars, words;
+    kv_gram_counter chars, words;
 };
 
 kv_chrf_opts kv_chrf_defaults(void)
@@ -60,8 +60,8 @@ void kv_chrf_free(kv_chrf *c)
     }
     free(c->sides);
     kv_interner_free(&c->in);
-    kv_ngt_free(&c->chars);
-    kv_ngt_free(&c->words);
+    kv_gc_free(&c->chars);
+    kv_gc_free(&c->words);
     free(c);
 }
 
@@ -176,25 +176,19 @@ double kv_chrf_compute(const kv_chrf_opts *o, const kv_chrf_stats *s)
     return f_score(o, s->v, o->char_order + o->word_order);
 }
 
-/* Counts n-grams of orders 1..N of one sequence into `t`, as reference
- * (is_ref) or hypothesis, accumulating [hyp, ref, match] into v (stride 3). */
-static void count_side(kv_ngram_table *t, const uint32_t *seq, size_t L, int N, bool is_ref,
-                       uint64_t *v)
+/* [hyp, ref, match] of orders 1..N (stride 3 in v) for one reference. */
+static void count_pair(kv_gram_counter *gc, const uint32_t *ref, size_t RL, const uint32_t *hyp,
+                       size_t HL, int N, uint64_t *v)
 {
-    for (size_t i = 0; i < L; i++) {
-        uint64_t h = KV_NGRAM_SEED;
-        for (int n = 1; n <= N && i + (size_t)n <= L; n++) {
-            h = kv_ngram_hash_step(h, seq[i + (size_t)n - 1]);
-            kv_ngram *e = kv_ngt_get(t, seq + i, (uint32_t)n, h);
-            if (is_ref) {
-                e->ref++;
-                v[3 * (n - 1) + 1]++;
-            } else {
-                v[3 * (n - 1)]++;
-                if (++e->hyp <= e->ref)
-                    v[3 * (n - 1) + 2]++;
-            }
-        }
+    uint64_t refc[KV_CHRF_MAX_ORDER] = {0}, match[KV_CHRF_MAX_ORDER] = {0};
+    kv_gc_begin(gc, RL * (size_t)N);
+    kv_gc_add_ref(gc, ref, RL, N, refc);
+    kv_gc_match_hyp(gc, hyp, HL, N, match);
+    kv_gc_end(gc);
+    for (int n = 1; n <= N; n++) {
+        v[3 * (n - 1)] = HL >= (size_t)n ? HL - (size_t)n + 1 : 0;
+        v[3 * (n - 1) + 1] = refc[n - 1];
+        v[3 * (n - 1) + 2] = match[n - 1];
     }
 }
 
@@ -255,14 +249,9 @@ int kv_chrf_segment(kv_chrf *c, const char *hyp, size_t hyp_len, const char *con
             continue;
         side *r = &c->sides[k];
         uint64_t v[3 * KV_CHRF_MAX_ORDER] = {0};
-        kv_ngt_reset(&c->chars, (r->ncps + h->ncps) * (size_t)NC);
-        count_side(&c->chars, r->cps, r->ncps, NC, true, v);
-        count_side(&c->chars, h->cps, h->ncps, NC, false, v);
-        if (NW > 0) {
-            kv_ngt_reset(&c->words, (r->nwords + h->nwords) * (size_t)NW);
-            count_side(&c->words, r->words, r->nwords, NW, true, v + 3 * NC);
-            count_side(&c->words, h->words, h->nwords, NW, false, v + 3 * NC);
-        }
+        count_pair(&c->chars, r->cps, r->ncps, h->cps, h->ncps, NC, v);
+        if (NW > 0)
+            count_pair(&c->words, r->words, r->nwords, h->words, h->nwords, NW, v + 3 * NC);
         /* no reference n-gram of an order: its hypothesis count is reported as 0 */
         for (int i = 0; i < orders; i++)
             if (v[3 * i + 1] == 0)

@@ -1,5 +1,6 @@
 #include "scoring/ngram.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -161,4 +162,112 @@ void kv_interner_free(kv_interner *in)
 {
     free(in->slots);
     memset(in, 0, sizeof *in);
+}
+
+void kv_gc_begin(kv_gram_counter *gc, size_t max_ref_grams)
+{
+    size_t want = 64;
+    unsigned bits = 6;
+    while (want < max_ref_grams * 2 + 2) {
+        want *= 2;
+        bits++;
+    }
+    if (gc->cap < want) {
+        free(gc->slots);
+        gc->slots = kv_xcalloc(want, sizeof *gc->slots);
+        gc->cap = want;
+    }
+    /* use the low `bits` of the index space even when the table is larger */
+    gc->shift = 64 - bits;
+    if (gc->used_cap < max_ref_grams + 1) {
+        gc->used_cap = max_ref_grams + 1;
+        gc->used = kv_xrealloc(gc->used, gc->used_cap * sizeof *gc->used);
+    }
+    gc->nused = 0;
+    gc->stamp = 0;
+}
+
+static inline size_t gc_home(const kv_gram_counter *gc, uint64_t key)
+{
+    return (size_t)((key * 0x9E3779B97F4A7C15ull) >> gc->shift);
+}
+
+/* key of the n-gram whose prefix has identity `prefix` (or none, for n = 1) */
+static inline uint64_t gc_key(uint32_t prefix, bool first, uint32_t sym)
+{
+    return first ? ((1ull << 63) | sym) : (((uint64_t)prefix + 1) << 32) | sym;
+}
+
+void kv_gc_add_ref(kv_gram_counter *gc, const uint32_t *seq, size_t L, int N,
+                   uint64_t *ref_counts)
+{
+    uint32_t stamp = ++gc->stamp;
+    size_t mask = ((size_t)1 << (64 - gc->shift)) - 1;
+    for (size_t i = 0; i < L; i++) {
+        uint32_t prefix = 0;
+        for (int n = 1; n <= N && i + (size_t)n <= L; n++) {
+            uint64_t key = gc_key(prefix, n == 1, seq[i + (size_t)n - 1]);
+            size_t j = gc_home(gc, key);
+            kv_gram_slot *e;
+            for (;;) {
+                e = &gc->slots[j];
+                if (e->key == key)
+                    break;
+                if (e->key == 0) {
+                    e->key = key;
+                    gc->used[gc->nused++] = (uint32_t)j;
+                    break;
+                }
+                j = (j + 1) & mask;
+            }
+            if (e->ref_stamp != stamp) {
+                e->ref_stamp = stamp;
+                e->ref_cur = 0;
+            }
+            if (++e->ref_cur > e->ref)
+                e->ref = e->ref_cur;
+            if (ref_counts)
+                ref_counts[n - 1]++;
+            prefix = (uint32_t)j;
+        }
+    }
+}
+
+void kv_gc_match_hyp(kv_gram_counter *gc, const uint32_t *seq, size_t L, int N,
+                     uint64_t *matches)
+{
+    size_t mask = ((size_t)1 << (64 - gc->shift)) - 1;
+    for (size_t i = 0; i < L; i++) {
+        uint32_t prefix = 0;
+        for (int n = 1; n <= N && i + (size_t)n <= L; n++) {
+            uint64_t key = gc_key(prefix, n == 1, seq[i + (size_t)n - 1]);
+            size_t j = gc_home(gc, key);
+            kv_gram_slot *e;
+            for (;;) {
+                e = &gc->slots[j];
+                if (e->key == key || e->key == 0)
+                    break;
+                j = (j + 1) & mask;
+            }
+            if (e->key == 0)
+                break; /* in no reference: neither is any longer n-gram here */
+            if (++e->hyp <= e->ref)
+                matches[n - 1]++;
+            prefix = (uint32_t)j;
+        }
+    }
+}
+
+void kv_gc_end(kv_gram_counter *gc)
+{
+    for (size_t k = 0; k < gc->nused; k++)
+        memset(&gc->slots[gc->used[k]], 0, sizeof gc->slots[0]);
+    gc->nused = 0;
+}
+
+void kv_gc_free(kv_gram_counter *gc)
+{
+    free(gc->slots);
+    free(gc->used);
+    memset(gc, 0, sizeof *gc);
 }
