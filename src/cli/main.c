@@ -1,4 +1,5 @@
 /* koeval — entry point: dispatches to one file per subcommand. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -48,12 +49,21 @@ int main(int argc, char **argv)
         puts("koeval " KOEVAL_VERSION);
         return KV_EXIT_OK;
     }
+    int rc;
     if (strcmp(cmd, "score") == 0)
-        return kv_cmd_score(argc - 1, argv + 1);
-    if (strcmp(cmd, "tokenize") == 0)
-        return kv_cmd_tokenize(argc - 1, argv + 1);
-    if (strcmp(cmd, "normalize") == 0)
-        return kv_cmd_normalize(argc - 1, argv + 1);
-    kv_cli_error("unknown command '%s' (try 'koeval --help')", cmd);
-    return KV_EXIT_USAGE;
+        rc = kv_cmd_score(argc - 1, argv + 1);
+    else if (strcmp(cmd, "tokenize") == 0)
+        rc = kv_cmd_tokenize(argc - 1, argv + 1);
+    else if (strcmp(cmd, "normalize") == 0)
+        rc = kv_cmd_normalize(argc - 1, argv + 1);
+    else {
+        kv_cli_error("unknown command '%s' (try 'koeval --help')", cmd);
+        return KV_EXIT_USAGE;
+    }
+    /* output that could not be written is a failure, not a silent success */
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        kv_cli_error("write error on standard output: %s", strerror(errno));
+        return rc ? rc : KV_EXIT_INTERNAL;
+    }
+    return rc;
 }

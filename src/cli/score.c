@@ -674,8 +674,9 @@ int kv_cmd_score(int argc, char **argv)
     const char *refs[MAX_REFS];
     size_t ref_lens[MAX_REFS];
     size_t lines = 0;
-    if (a.json)
-        printf("{\n \"segments\": [");
+    /* JSON is printed only once the whole input has been scored, so that an
+     * input error never leaves half a document on stdout */
+    kv_buf segjson = {0};
     for (;;) {
         int got[MAX_REFS + 1];
         int ended = 0;
@@ -742,7 +743,7 @@ int kv_cmd_score(int argc, char **argv)
                     cJSON_AddNumberToObject(segj, metric_name(&ms[i], nb, sizeof nb), ms[i].seg_score);
                 }
                 char *s = cJSON_PrintUnformatted(segj);
-                printf("%s\n  %s", lines > 1 ? "," : "", s);
+                kv_buf_printf(&segjson, "%s\n  %s", lines > 1 ? "," : "", s);
                 free(s);
                 cJSON_Delete(segj);
             } else {
@@ -758,7 +759,8 @@ int kv_cmd_score(int argc, char **argv)
     }
 
     if (a.json) {
-        printf("%s],\n \"corpus\": [", lines ? "\n " : "");
+        printf("{\n \"segments\": [%s%s],\n \"corpus\": [", segjson.p ? segjson.p : "",
+               lines && a.sentence_level ? "\n " : "");
         for (int i = 0; i < nm; i++) {
             cJSON *o = json_metric(&a, &ms[i]);
             char *s = cJSON_PrintUnformatted(o);
@@ -803,6 +805,7 @@ finish:
     for (int k = 0; k <= a.n_refs; k++)
         kv_buf_free(&norm[k]);
     kv_normalizer_free(nz);
+    kv_buf_free(&segjson);
 done:
     for (int k = 0; k < opened; k++)
         kv_lr_close(&readers[k]);
