@@ -16,6 +16,7 @@
 #include "scoring/chrf.h"
 #include "scoring/qa.h"
 #include "scoring/rouge.h"
+#include "scoring/ter.h"
 #include "src/cli/cli.h"
 #include "src/lineio.h"
 #include "src/text.h"
@@ -23,7 +24,7 @@
 #define MAX_REFS 32
 #define MAX_METRICS 16
 
-typedef enum mkind { MK_BLEU, MK_CHRF, MK_ROUGE, MK_EM, MK_F1 } mkind;
+typedef enum mkind { MK_BLEU, MK_CHRF, MK_TER, MK_ROUGE, MK_EM, MK_F1 } mkind;
 
 typedef struct metric {
     mkind kind;
@@ -35,6 +36,9 @@ typedef struct metric {
     kv_chrf_opts co;
     kv_chrf *chrf;
     kv_chrf_stats csum;
+    kv_ter_opts to;
+    kv_ter *ter;
+    kv_ter_stats tsum;
     kv_rouge_opts ro;
     kv_qa_style qa;
     double sum_p, sum_r, sum_f; /* ROUGE sums, EM/F1 in sum_f */
@@ -60,6 +64,7 @@ typedef struct score_args {
     int chrf_char_order, chrf_word_order;
     double chrf_beta;
     bool chrf_whitespace, chrf_eps;
+    kv_ter_opts ter;
     const char *rouge_tokenizer;
     bool use_stemmer;
     const char *qa_style;
@@ -93,7 +98,7 @@ static void score_usage(FILE *out)
         "  --max-line-bytes N       refuse longer lines (default 1048576)\n"
         "\n"
         "metrics:\n"
-        "  -m, --metrics LIST       comma-separated: bleu chrf chrf++ rouge1 … rouge9 rougeL\n"
+        "  -m, --metrics LIST       comma-separated: bleu chrf chrf++ ter rouge1 … rouge9 rougeL\n"
         "                           rougeLsum rouge (=rouge1,rouge2,rougeL) em f1\n"
         "                           (default: bleu,chrf)\n"
         "  -lc, --lowercase         lowercase before BLEU/chrF (Python str.lower)\n"
@@ -107,6 +112,10 @@ static void score_usage(FILE *out)
         "  --chrf-beta B            chrF beta (default 2)\n"
         "  --chrf-whitespace        keep whitespace in character n-grams\n"
         "  --chrf-eps-smoothing     chrF++.py/NLTK-style smoothing\n"
+        "  --ter-case-sensitive     TER without lowercasing\n"
+        "  --ter-normalized         TER with Tercom's normalization\n"
+        "  --ter-asian-support      with --ter-normalized: one token per CJK character\n"
+        "  --ter-no-punct           TER without punctuation\n"
         "  --rouge-tokenizer T      unicode (default: keeps Hangul, Han, Kana), default\n"
         "                           (rouge-score's: deletes every non-ASCII letter), whitespace\n"
         "  --use-stemmer            Porter stemmer for ROUGE, as rouge-score\n"
@@ -281,6 +290,14 @@ static int parse_args(int argc, char **argv, score_args *a)
             a->chrf_whitespace = true;
         } else if (opt_flag(x, NULL, "--chrf-eps-smoothing")) {
             a->chrf_eps = true;
+        } else if (opt_flag(x, NULL, "--ter-case-sensitive")) {
+            a->ter.case_sensitive = true;
+        } else if (opt_flag(x, NULL, "--ter-normalized")) {
+            a->ter.normalized = true;
+        } else if (opt_flag(x, NULL, "--ter-asian-support")) {
+            a->ter.asian_support = true;
+        } else if (opt_flag(x, NULL, "--ter-no-punct")) {
+            a->ter.no_punct = true;
         } else if (opt_val(argc, argv, &i, NULL, "--rouge-tokenizer", &v, &rc)) {
             if (!v)
                 return rc;
@@ -373,6 +390,8 @@ static int parse_metrics(const score_args *a, metric *ms, int *count)
             rc = add_metric(ms, count, MK_CHRF, a->chrf_word_order >= 0 ? a->chrf_word_order : 0);
         } else if (strcmp(tok, "chrf++") == 0) {
             rc = add_metric(ms, count, MK_CHRF, a->chrf_word_order >= 0 ? a->chrf_word_order : 2);
+        } else if (strcmp(tok, "ter") == 0) {
+            rc = add_metric(ms, count, MK_TER, 0);
         } else if (strcmp(tok, "rouge") == 0) {
             rc = add_metric(ms, count, MK_ROUGE, 1);
             if (!rc)
@@ -386,7 +405,7 @@ static int parse_metrics(const score_args *a, metric *ms, int *count)
         } else if (strcmp(tok, "f1") == 0) {
             rc = add_metric(ms, count, MK_F1, 0);
         } else {
-            kv_cli_error("--metrics: unknown metric '%s' (bleu, chrf, chrf++, rouge1…rouge9, "
+            kv_cli_error("--metrics: unknown metric '%s' (bleu, chrf, chrf++, ter, rouge1…rouge9, "
                          "rougeL, rougeLsum, rouge, em, f1)",
                          tok);
             rc = -1;
@@ -434,6 +453,11 @@ static void setup_metric(const score_args *a, metric *m, const char *normsig)
         m->chrf = kv_chrf_new(&m->co);
         kv_chrf_signature(&m->co, a->n_refs, normsig, m->signature, sizeof m->signature);
         break;
+    case MK_TER:
+        m->to = a->ter;
+        m->ter = kv_ter_new(&m->to);
+        kv_ter_signature(&m->to, a->n_refs, normsig, m->signature, sizeof m->signature);
+        break;
     case MK_ROUGE: {
         const char *t = a->rouge_tokenizer ? a->rouge_tokenizer : "unicode";
         m->ro.tokenizer = kv_tokenizer_find(strcmp(t, "default") == 0 ? "rouge" : t);
@@ -461,6 +485,7 @@ static void free_metric(metric *m)
 {
     kv_bleu_free(m->bleu);
     kv_chrf_free(m->chrf);
+    kv_ter_free(m->ter);
 }
 
 /* Scores one segment with one metric; sets m->seg_score. */
@@ -488,6 +513,14 @@ static int score_segment(const score_args *a, metric *m, const char *hyp, size_t
         kv_chrf_stats_add(&m->csum, &st, m->co.char_order + m->co.word_order);
         if (a->sentence_level)
             m->seg_score = kv_chrf_compute(&m->co, &st);
+        break;
+    }
+    case MK_TER: {
+        kv_ter_stats st;
+        if (kv_ter_segment(m->ter, hyp, hyp_len, refs, ref_lens, nr, &st, err, errlen) != 0)
+            return -1;
+        kv_ter_stats_add(&m->tsum, &st);
+        m->seg_score = kv_ter_compute(&st);
         break;
     }
     case MK_ROUGE: {
@@ -525,6 +558,8 @@ static const char *metric_name(const metric *m, char *buf, size_t len)
     case MK_CHRF:
         kv_chrf_name(&m->co, buf, len);
         return buf;
+    case MK_TER:
+        return "TER";
     case MK_ROUGE:
         return kv_rouge_type_name(m->rouge_type);
     case MK_EM:
@@ -550,6 +585,10 @@ static void print_text(const score_args *a, metric *m)
     }
     case MK_CHRF:
         printf("%s = %.*f\n", m->signature, w, kv_chrf_compute(&m->co, &m->csum));
+        break;
+    case MK_TER:
+        printf("%s = %.*f (edits = %.0f, mean reference length = %.*f)\n", m->signature, w,
+               kv_ter_compute(&m->tsum), m->tsum.edits, w, m->tsum.ref_length);
         break;
     case MK_ROUGE: {
         double n = m->n ? (double)m->n : 1.0;
@@ -597,6 +636,12 @@ static cJSON *json_metric(const score_args *a, metric *m)
             cJSON_AddItemToArray(st, cJSON_CreateNumber((double)m->csum.v[i]));
         break;
     }
+    case MK_TER:
+        cJSON_AddNumberToObject(o, "score", kv_ter_compute(&m->tsum));
+        cJSON_AddStringToObject(o, "scale", "0-100+");
+        cJSON_AddNumberToObject(o, "num_edits", m->tsum.edits);
+        cJSON_AddNumberToObject(o, "ref_length", m->tsum.ref_length);
+        break;
     case MK_ROUGE: {
         double n = m->n ? (double)m->n : 1.0;
         cJSON_AddNumberToObject(o, "score", m->sum_f / n);
