@@ -295,8 +295,9 @@ static void normalize_western(kv_buf *a, kv_buf *b)
     swap_bufs(a, b);
 }
 
-/* Code points for which keep() is false are dropped, those for which
- * space() is true are surrounded by spaces; original bytes are kept. */
+/* Code points for which drop() is true are removed and those for which
+ * space() is true are surrounded by spaces; everything else keeps its
+ * original bytes. */
 static void map_cps(kv_buf *a, kv_buf *b, int (*space)(uint32_t), int (*drop)(uint32_t))
 {
     kv_buf_clear(b);

@@ -2,8 +2,9 @@
  * TER: every "ter" case of ../shared/vectors/metrics.jsonl (computed by
  * sacreBLEU 2.6.0 itself) must be reproduced to a relative 1e-9: score,
  * number of edits, average reference length and the tokens TercomTokenizer
- * produced. The vector cases skip, saying so, without ../shared; the
- * hand-derived cases below always run.
+ * produced; and corpus TER of the first 10,000 lines of the benchmark corpus
+ * must equal the figure sacreBLEU printed (bench/BASELINE.md). Those two skip,
+ * saying so, without ../shared; the hand-derived cases below always run.
  */
 #include "tests/testutil.h"
 
@@ -108,6 +109,39 @@ static void test_ter_vectors(void **state)
     free(recs);
     print_message("TER: %zu reference cases reproduced\n", ran);
     assert_true(ran >= 13);
+}
+
+/* sacreBLEU 2.6.0 `-m ter` on the first 10,000 lines of ../shared/bench
+ * printed "TER 25.7544" (bench/BASELINE.md, rounded to 4 decimals). */
+static void test_ter_bench_corpus(void **state)
+{
+    const char *p;
+    KV_REQUIRE_SHARED(p, "bench/hyp.txt");
+    FILE *h = fopen(p, "r");
+    KV_REQUIRE_SHARED(p, "bench/ref.txt");
+    FILE *r = fopen(p, "r");
+    assert_non_null(h);
+    assert_non_null(r);
+    kv_ter_opts o = {0};
+    kv_ter *t = kv_ter_new(&o);
+    kv_ter_stats total = {0};
+    char hl[1 << 16], rl[1 << 16], err[128];
+    int n = 0;
+    while (n < 10000 && fgets(hl, sizeof hl, h) && fgets(rl, sizeof rl, r)) {
+        size_t hn = strcspn(hl, "\n"), rn = strcspn(rl, "\n");
+        const char *refs[] = {rl};
+        kv_ter_stats st;
+        if (kv_ter_segment(t, hl, hn, refs, &rn, 1, &st, err, sizeof err) != 0)
+            fail_msg("line %d: %s", n + 1, err);
+        kv_ter_stats_add(&total, &st);
+        n++;
+    }
+    fclose(h);
+    fclose(r);
+    kv_ter_free(t);
+    assert_int_equal(n, 10000);
+    print_message("TER of the first 10,000 benchmark lines: %.4f\n", kv_ter_compute(&total));
+    assert_near(kv_ter_compute(&total), 25.7544, 5e-5);
 }
 
 /* Edits and reference length of one hypothesis against references. */
@@ -236,6 +270,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ter_vectors),
+        cmocka_unit_test(test_ter_bench_corpus),
         cmocka_unit_test(test_one_word_shift),
         cmocka_unit_test(test_block_shift_and_deletion),
         cmocka_unit_test(test_multi_reference_and_case),
