@@ -10,7 +10,11 @@
  * UTF-8 every byte of a non-ASCII character is >= 0x80, so the scan works on
  * bytes. Lowercasing has to come first because a few non-ASCII characters
  * lowercase to ASCII letters (KELVIN SIGN → 'k', 'İ' → 'i' + U+0307).
- * ASCII input (the usual case) is lowercased inline without ICU.
+ * Those two are the only ones: in ICU's root-locale full lowercase mapping
+ * (context-free apart from Greek final sigma), no other non-ASCII code point
+ * yields an ASCII letter or digit; tests/tokenizers/test_tok_rouge.c checks
+ * this over all of Unicode. So no ICU call is needed: non-ASCII characters
+ * become separators, except those two.
  */
 #include <stdbool.h>
 #include <stdlib.h>
@@ -85,11 +89,21 @@ int kv_tok_rouge(const char *s, size_t n, int flags, kv_buf *out)
         return 0;
     }
     kv_buf lower = {0};
-    if (kv_py_lower(s, n, &lower) != 0) {
-        kv_buf_free(&lower);
-        return -1;
+    kv_buf_reserve(&lower, n);
+    for (size_t i = 0; i < n;) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x80) {
+            lower.p[lower.len++] = (char)ascii_lower(c);
+            i++;
+            continue;
+        }
+        uint32_t cp = kv_utf8_next(s, n, &i);
+        /* U+0130 → "i" U+0307 (the combining dot separates), U+212A → "k" */
+        lower.p[lower.len++] = cp == 0x130 ? 'i' : cp == 0x212A ? 'k' : ' ';
+        if (cp == 0x130)
+            lower.p[lower.len++] = ' ';
     }
-    emit_tokens(lower.p ? lower.p : "", lower.len, false, stem, out);
+    emit_tokens(lower.p, lower.len, false, stem, out);
     kv_buf_free(&lower);
     return 0;
 }

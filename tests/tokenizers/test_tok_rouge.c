@@ -8,7 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unicode/ustring.h>
+#include <unicode/utf16.h>
+
 #include "src/buf.h"
+#include "src/text.h"
 #include "tokenizers/tokenizer.h"
 
 static void expect_tok(kv_tokenize_fn fn, int flags, const char *in, const char *want)
@@ -155,12 +159,66 @@ static void test_unicode_b01_tokens(void **state)
     expect_tok(kv_tok_rouge, 0, "어제 김치찌개를 먹어서 한식 말고 돈가스를 먹기로 했다.", "");
 }
 
+/* The tokenizer skips ICU for non-ASCII text on the claim that only U+0130
+ * and U+212A lowercase (root locale, full mapping) to something containing
+ * [a-z0-9]. Check the claim over every code point, and check the tokenizer
+ * against "Python lower, then keep [a-z0-9] runs" on each code point placed
+ * inside a word. */
+static void test_rouge_nonascii_lowercase_set(void **state)
+{
+    kv_buf in = {0}, ours = {0}, lower = {0}, expect = {0};
+    for (UChar32 c = 0x80; c <= 0x10FFFF; c++) {
+        if (c >= 0xD800 && c <= 0xDFFF)
+            continue;
+        UChar u[2], l[16];
+        int32_t ul = 0;
+        U16_APPEND_UNSAFE(u, ul, c);
+        UErrorCode err = U_ZERO_ERROR;
+        int32_t ll = u_strToLower(l, 16, u, ul, "", &err);
+        assert_false(U_FAILURE(err));
+        bool ascii_alnum = false;
+        for (int32_t k = 0; k < ll; k++)
+            if ((l[k] >= 'a' && l[k] <= 'z') || (l[k] >= '0' && l[k] <= '9'))
+                ascii_alnum = true;
+        if (ascii_alnum != (c == 0x130 || c == 0x212A))
+            fail_msg("U+%04X lowercases to ASCII alnum: %d", (unsigned)c, ascii_alnum);
+        if (c > 0x3000 && c % 97 != 0)
+            continue; /* the tokenizer comparison on a sample above U+3000 */
+        kv_buf_clear(&in);
+        kv_buf_put(&in, "Ab", 2);
+        kv_buf_put_cp(&in, (uint32_t)c);
+        kv_buf_put(&in, "cD 9", 4);
+        kv_buf_clear(&ours);
+        assert_int_equal(kv_tok_rouge(in.p, in.len, 0, &ours), 0);
+        kv_buf_clear(&lower);
+        assert_int_equal(kv_py_lower(in.p, in.len, &lower), 0);
+        kv_buf_clear(&expect);
+        bool sep = true;
+        for (size_t k = 0; k < lower.len; k++) {
+            char ch = lower.p[k];
+            bool keep = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
+            if (keep && sep && expect.len)
+                kv_buf_putc(&expect, ' ');
+            if (keep)
+                kv_buf_putc(&expect, ch);
+            sep = !keep;
+        }
+        if (strcmp(ours.p ? ours.p : "", expect.p ? expect.p : "") != 0)
+            fail_msg("U+%04X: \"%s\" vs expected \"%s\"", (unsigned)c, ours.p, expect.p);
+    }
+    kv_buf_free(&in);
+    kv_buf_free(&ours);
+    kv_buf_free(&lower);
+    kv_buf_free(&expect);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rouge_basic),         cmocka_unit_test(test_rouge_stem),
         cmocka_unit_test(test_rouge_vector_tokens), cmocka_unit_test(test_unicode_tokenizer),
         cmocka_unit_test(test_unicode_b01_tokens),
+        cmocka_unit_test(test_rouge_nonascii_lowercase_set),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
