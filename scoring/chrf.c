@@ -19,11 +19,8 @@ typedef struct side {
 struct kv_chrf {
     kv_chrf_opts o;
     kv_buf lower;
-    kv_buf wordtext; /* words after punctuation splitting, back to back */
     kv_span *spans;
     size_t spans_cap;
-    kv_span *wspans;
-    size_t wspans_cap;
     side *sides;
     size_t sides_cap;
     kv_interner in;
@@ -51,9 +48,7 @@ void kv_chrf_free(kv_chrf *c)
     if (!c)
         return;
     kv_buf_free(&c->lower);
-    kv_buf_free(&c->wordtext);
     free(c->spans);
-    free(c->wspans);
     for (size_t i = 0; i < c->sides_cap; i++) {
         free(c->sides[i].cps);
         free(c->sides[i].words);
@@ -80,8 +75,8 @@ static size_t last_cp_start(const char *s, size_t n)
     return i;
 }
 
-/* Fills a side from text s[0..n) (already lowercased when asked). Word
- * strings go to c->wordtext, which must not be cleared until counting ends. */
+/* Fills a side from text s[0..n) (already lowercased when asked). Word ids
+ * point into s, which must live until counting ends. */
 static void fill_side(kv_chrf *c, side *sd, const char *s, size_t n)
 {
     /* characters */

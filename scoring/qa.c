@@ -138,17 +138,9 @@ static void replace_korquad_marks(const char *s, size_t n, kv_buf *out)
 /* white_space_fix: ' '.join(text.split()). */
 static void fix_whitespace(const char *s, size_t n, kv_buf *out)
 {
-    kv_span *spans = NULL;
-    size_t cap = 0;
-    size_t k = kv_split_py(s, n, &spans, &cap);
-    for (size_t t = 0; t < k; t++) {
-        if (t)
-            kv_buf_putc(out, ' ');
-        kv_buf_put(out, s + spans[t].off, spans[t].len);
-    }
+    kv_join_split_py(s, n, out);
     if (!out->p)
         kv_buf_put(out, "", 0);
-    free(spans);
 }
 
 /* Appends normalize_answer(s) of the given style to out. Returns 0 or -1. */

@@ -285,13 +285,12 @@ static bool is_zero_width(UChar32 c)
     return c == 0x200B || c == 0x2060 || c == 0xFEFF;
 }
 
-/* Collapses runs of Python whitespace in UTF-8 text to one space and strips
- * the ends, appending to out. */
-static void collapse_ws(const char *s, size_t n, kv_buf *out)
+void kv_join_split_py(const char *s, size_t n, kv_buf *out)
 {
     kv_span *spans = NULL;
     size_t cap = 0;
     size_t k = kv_split_py(s, n, &spans, &cap);
+    kv_buf_reserve(out, n);
     for (size_t i = 0; i < k; i++) {
         if (i)
             kv_buf_putc(out, ' ');
@@ -403,7 +402,7 @@ int kv_normalize(const kv_norm_opts *o, const char *s, size_t n, kv_buf *out)
             src = tmp.p;
         }
         if (o->collapse_ws)
-            collapse_ws(src, n, out);
+            kv_join_split_py(src, n, out);
         else
             kv_buf_put(out, src, n);
         kv_buf_free(&tmp);
@@ -423,7 +422,7 @@ full:;
         kv_buf tmp = {0};
         rc = append_utf8(r, rlen, &tmp);
         if (rc == 0)
-            collapse_ws(tmp.p ? tmp.p : "", tmp.len, out);
+            kv_join_split_py(tmp.p ? tmp.p : "", tmp.len, out);
         kv_buf_free(&tmp);
     } else {
         rc = append_utf8(r, rlen, out);

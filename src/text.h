@@ -55,6 +55,10 @@ typedef struct kv_span {
  * kv_xrealloc, *cap in elements) and returns how many were found. */
 size_t kv_split_py(const char *s, size_t n, kv_span **spans, size_t *cap);
 
+/* Appends ' '.join(s.split()) of s[0..n) to out (Python semantics): the
+ * tokens separated by single spaces, whitespace runs and ends dropped. */
+void kv_join_split_py(const char *s, size_t n, kv_buf *out);
+
 /* Length of s[0..n) after Python's str.rstrip() (trailing whitespace). */
 size_t kv_rstrip_py(const char *s, size_t n);
 
