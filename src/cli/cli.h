@@ -4,7 +4,7 @@
  *
  * Exit codes (documented in --help and the README):
  *   0  success
- *   1  internal failure (ICU or memory)
+ *   1  internal failure (ICU), or standard output could not be written
  *   2  usage error: unknown option, bad option value, missing argument
  *   3  input error: unreadable file, mismatched line counts, a line that
  *      cannot be scored (NUL byte, over --max-line-bytes)

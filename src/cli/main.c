@@ -30,7 +30,7 @@ static void usage(FILE *out)
           "  normalize   print text after koeval's Unicode normalization\n"
           "\n"
           "Run 'koeval <command> --help' for a command's options.\n"
-          "Exit codes: 0 success, 1 internal failure, 2 usage error, 3 input error.\n",
+          "Exit codes: 0 success, 1 internal failure or write error, 2 usage error, 3 input error.\n",
           out);
 }
 

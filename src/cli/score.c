@@ -421,7 +421,7 @@ static int parse_metrics(const score_args *a, metric *ms, int *count)
     return rc;
 }
 
-static void setup_metric(const score_args *a, metric *m, const char *normsig)
+static int setup_metric(const score_args *a, metric *m, const char *normsig)
 {
     switch (m->kind) {
     case MK_BLEU: {
@@ -451,6 +451,12 @@ static void setup_metric(const score_args *a, metric *m, const char *normsig)
         m->co.whitespace = a->chrf_whitespace;
         m->co.eps_smoothing = a->chrf_eps;
         m->chrf = kv_chrf_new(&m->co);
+        if (!m->chrf) {
+            kv_cli_error("chrF needs between 1 and %d n-gram orders in all (--chrf-char-order "
+                         "plus --chrf-word-order)",
+                         KV_CHRF_MAX_ORDER);
+            return -1;
+        }
         kv_chrf_signature(&m->co, a->n_refs, normsig, m->signature, sizeof m->signature);
         break;
     case MK_TER:
@@ -479,6 +485,7 @@ static void setup_metric(const score_args *a, metric *m, const char *normsig)
     }
     if (m->signature[0] && !m->seg_signature[0])
         snprintf(m->seg_signature, sizeof m->seg_signature, "%s", m->signature);
+    return 0;
 }
 
 static void free_metric(metric *m)
@@ -693,8 +700,14 @@ int kv_cmd_score(int argc, char **argv)
         return KV_EXIT_USAGE;
     char normsig[64];
     kv_norm_signature(&a.norm, normsig, sizeof normsig);
-    for (int i = 0; i < nm; i++)
-        setup_metric(&a, &ms[i], normsig);
+    for (int i = 0; i < nm; i++) {
+        if (setup_metric(&a, &ms[i], normsig) != 0) {
+            for (int j = 0; j < i; j++)
+                free_metric(&ms[j]);
+            memset(&ms[i], 0, sizeof ms[i]);
+            return KV_EXIT_USAGE;
+        }
+    }
 
     int status = KV_EXIT_OK;
     char err[512];

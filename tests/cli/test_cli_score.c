@@ -441,6 +441,10 @@ static void test_usage_errors(void **state)
         {"score -r ref.txt -i hyp.txt --chrf-beta -1", "--chrf-beta"},
         {"score -r ref.txt -i hyp.txt --rouge-tokenizer bogus", "bogus"},
         {"score -r ref.txt -i hyp.txt --qa-style bogus", "bogus"},
+        /* once a crash: chrF with no n-gram order at all */
+        {"score -r ref.txt -i hyp.txt -m chrf --chrf-char-order 0", "--chrf-char-order"},
+        {"score -r ref.txt -i hyp.txt -m chrf++ --chrf-char-order 0 --chrf-word-order 0",
+         "--chrf-word-order"},
         {"score -r - -i -", "standard input"},
         {"bogus", "bogus"},
         {"tokenize -tok bogus", "bogus"},
