@@ -852,7 +852,8 @@ int kv_cmd_score(int argc, char **argv)
         kv_cli_error("warning: the input is empty (0 segments)");
 
 finish:
-    for (int k = 0; k < opened; k++) {
+    /* after a fatal error its one line is all the user needs */
+    for (int k = 0; k < opened && status == KV_EXIT_OK; k++) {
         if (readers[k].had_bom)
             kv_cli_error("note: %s: removed a UTF-8 byte order mark at the start", readers[k].path);
         if (readers[k].invalid_lines)
