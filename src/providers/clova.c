@@ -1,0 +1,2 @@
+/* placeholder: being written */
+typedef int kv_placeholder_clova;
