@@ -6,11 +6,8 @@
  *   2. ([^0-9])([\.,])                 -> '\1 \2 ' period/comma after a non-digit
  *   3. ([\.,])([^0-9])                 -> ' \1 \2' period/comma before a non-digit
  *   4. ([0-9])(-)                      -> '\1 \2 ' dash after a digit
- * The final ' '.join(line.split()) is left to the caller (tokenizer.h: the
- * output is tokens separated by whitespace). "[^0-9]" matches any code point
- * but the ASCII digits (Hangul included).
- * tests/tokenizers/test_tok_regexp.c checks these passes against the
- * reference regular expressions run by PCRE2 on random text.
+ * then ' '.join(line.split()). "[^0-9]" matches any code point but the ASCII
+ * digits (Hangul included).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -32,81 +29,128 @@ static const unsigned char punct_13a[256] = {
 };
 
 /*
- * The passes work on bytes, not code points. That is exact because the only
- * bytes any pattern names are ASCII, and UTF-8 lead and continuation bytes
- * are never ASCII: "[^0-9]" before a '.' is satisfied by the last byte of a
- * multi-byte character exactly when it is by the character; a match that
- * consumes the character after a '.' (pass 3) leaves its continuation bytes,
- * which no pattern can match, to be copied unchanged.
+ * The four passes only ever insert spaces, so their result is the input cut
+ * at some character boundaries; kv_tok_regexp_spans finds those cuts in one
+ * scan instead of rewriting the text four times. Working on bytes is exact:
+ * every pattern names ASCII bytes only, and UTF-8 lead and continuation
+ * bytes are never ASCII, so "[^0-9]" holds for the last byte of a multi-byte
+ * character exactly when it holds for the character.
+ *
+ * For a '.' or ',' (D) at byte i, with prev/next the neighbouring bytes (the
+ * padding space, or nothing, at the ends):
+ *   pass 2 matches D      p2 = prev exists and is not a digit and is not
+ *                              itself a D that pass 2 matched (consumed)
+ *   pass 3 matches D      p3 = (p2, or next exists and is not a digit) and D
+ *                              is not the second group of a pass-3 match at
+ *                              prev, i.e. not (prev is a D, neither matched
+ *                              pass 2, and prev matched pass 3)
+ * (after pass 1 a punctuation neighbour is a space, which is neither a digit
+ * nor a D, so the raw neighbour byte gives the same answers). A D matched by
+ * pass 2 or 3 stands alone; so does every pass-1 punctuation byte, and a '-'
+ * right after a digit (pass 4: no earlier pass inserts anything between a
+ * digit and a '-'). tests/tokenizers/test_tok_sacrebleu.c checks all this
+ * against the reference regular expressions run by PCRE2 on random text.
  */
+static inline bool is_d(unsigned char c)
+{
+    return c == '.' || c == ',';
+}
+
+/* Byte classes for the scan: ASCII whitespace that str.split() drops, and
+ * lead bytes that may start a non-ASCII Python space. */
+static const unsigned char ascii_ws[256] = {
+    [0x09] = 1, [0x0A] = 1, [0x0B] = 1, [0x0C] = 1, [0x0D] = 1, [0x1C] = 1,
+    [0x1D] = 1, [0x1E] = 1, [0x1F] = 1, [0x20] = 1, [0xC2] = 2, [0xE1] = 2,
+    [0xE2] = 2, [0xE3] = 2,
+};
+
+static inline void push_span(kv_span **spans, size_t *cap, size_t *count, size_t off, size_t len)
+{
+    if (*count == *cap) {
+        *cap = *cap ? *cap * 2 : 64;
+        *spans = kv_xrealloc(*spans, *cap * sizeof **spans);
+    }
+    (*spans)[*count].off = (uint32_t)off;
+    (*spans)[*count].len = (uint32_t)len;
+    (*count)++;
+}
+
+size_t kv_tok_regexp_spans(const char *t, size_t n, bool padded, kv_span **spans, size_t *cap)
+{
+    const unsigned char *u = (const unsigned char *)t;
+    size_t count = 0;
+    size_t start = SIZE_MAX; /* start of the token being built */
+    bool p2_prev = false, p3_prev = false; /* the previous byte's matches, if it was a D */
+    for (size_t i = 0; i < n;) {
+        unsigned char c = u[i];
+        unsigned char k = ascii_ws[c];
+        if (k) {
+            size_t w = 1;
+            if (k == 2) {
+                size_t j = i;
+                uint32_t cp = kv_utf8_next(t, n, &j);
+                w = kv_is_py_space(cp) ? j - i : 0;
+            }
+            if (w) {
+                if (start != SIZE_MAX)
+                    push_span(spans, cap, &count, start, i - start);
+                start = SIZE_MAX;
+                i += w;
+                p2_prev = p3_prev = false;
+                continue;
+            }
+        }
+        bool alone;
+        bool p2 = false, p3 = false;
+        if (punct_13a[c]) {
+            alone = true;
+        } else if (is_d(c)) {
+            bool has_prev = i > 0 || padded;
+            unsigned char prev = i > 0 ? u[i - 1] : ' ';
+            bool has_next = i + 1 < n || padded;
+            unsigned char next = i + 1 < n ? u[i + 1] : ' ';
+            p2 = has_prev && !is_digit(prev) && !(is_d(prev) && i > 0 && p2_prev);
+            bool consumed = i > 0 && is_d(prev) && !p2 && !p2_prev && p3_prev;
+            p3 = (p2 || (has_next && !is_digit(next))) && !consumed;
+            alone = p2 || p3;
+        } else {
+            alone = c == '-' && i > 0 && is_digit(u[i - 1]);
+        }
+        if (alone) {
+            if (start != SIZE_MAX)
+                push_span(spans, cap, &count, start, i - start);
+            push_span(spans, cap, &count, i, 1);
+            start = SIZE_MAX;
+        } else if (start == SIZE_MAX) {
+            start = i;
+        }
+        p2_prev = p2;
+        p3_prev = p3;
+        i++;
+    }
+    if (start != SIZE_MAX)
+        push_span(spans, cap, &count, start, n - start);
+    return count;
+}
+
+static void join_spans(const char *t, const kv_span *spans, size_t k, kv_buf *out)
+{
+    for (size_t i = 0; i < k; i++) {
+        if (i)
+            kv_buf_putc(out, ' ');
+        kv_buf_put(out, t + spans[i].off, spans[i].len);
+    }
+    if (!out->p)
+        kv_buf_put(out, "", 0);
+}
+
 void kv_tok_regexp_passes(const char *s, size_t n, kv_buf *out)
 {
-    unsigned char *a = kv_xmalloc(3 * n + 8), *b = kv_xmalloc(3 * (3 * n + 8));
-    const unsigned char *u = (const unsigned char *)s;
-    size_t la = 0, lb = 0;
-
-    /* pass 1: ([\{-\~\[-\` -\&\(-\+\:-\@\/]) -> ' \1 ' */
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = u[i];
-        if (punct_13a[c]) {
-            a[la++] = ' ';
-            a[la++] = c;
-            a[la++] = ' ';
-        } else {
-            a[la++] = c;
-        }
-    }
-
-    /* pass 2: ([^0-9])([\.,]) -> '\1 \2 '; a match ends at its '.', so the
-     * next match cannot use that '.' as its first group */
-    bool consumed = false; /* was the previous byte the end of a match? */
-    for (size_t i = 0; i < la; i++) {
-        unsigned char c = a[i];
-        if ((c == '.' || c == ',') && i > 0 && !consumed && !is_digit(a[i - 1])) {
-            b[lb++] = ' ';
-            b[lb++] = c;
-            b[lb++] = ' ';
-            consumed = true;
-        } else {
-            b[lb++] = c;
-            consumed = false;
-        }
-    }
-
-    /* pass 3: ([\.,])([^0-9]) -> ' \1 \2' */
-    la = 0;
-    for (size_t i = 0; i < lb; i++) {
-        unsigned char c = b[i];
-        if ((c == '.' || c == ',') && i + 1 < lb && !is_digit(b[i + 1])) {
-            a[la++] = ' ';
-            a[la++] = c;
-            a[la++] = ' ';
-            a[la++] = b[++i];
-        } else {
-            a[la++] = c;
-        }
-    }
-
-    /* pass 4: ([0-9])(-) -> '\1 \2 ', straight into the output */
-    kv_buf_reserve(out, 2 * la);
-    unsigned char *o = (unsigned char *)out->p + out->len;
-    size_t lo = 0;
-    for (size_t i = 0; i < la; i++) {
-        unsigned char c = a[i];
-        if (is_digit(c) && i + 1 < la && a[i + 1] == '-') {
-            o[lo++] = c;
-            o[lo++] = ' ';
-            o[lo++] = '-';
-            o[lo++] = ' ';
-            i++;
-        } else {
-            o[lo++] = c;
-        }
-    }
-    out->len += lo;
-    out->p[out->len] = '\0';
-    free(a);
-    free(b);
+    kv_span *spans = NULL;
+    size_t cap = 0;
+    size_t k = kv_tok_regexp_spans(s, n, false, &spans, &cap);
+    join_spans(s, spans, k, out);
+    free(spans);
 }
 
 /* Appends s with every occurrence of `from` replaced by `to` (str.replace). */
@@ -114,55 +158,75 @@ static void replace_all(const char *s, size_t n, const char *from, const char *t
 {
     size_t fl = strlen(from), tl = strlen(to);
     size_t i = 0;
+    kv_buf_reserve(out, n);
     while (i < n) {
-        if (i + fl <= n && s[i] == from[0] && memcmp(s + i, from, fl) == 0) {
+        const char *hit = memchr(s + i, from[0], n - i);
+        if (!hit) {
+            kv_buf_put(out, s + i, n - i);
+            break;
+        }
+        size_t h = (size_t)(hit - s);
+        kv_buf_put(out, s + i, h - i);
+        if (h + fl <= n && memcmp(s + h, from, fl) == 0) {
             kv_buf_put(out, to, tl);
-            i += fl;
+            i = h + fl;
         } else {
-            kv_buf_putc(out, s[i]);
-            i++;
+            kv_buf_putc(out, s[h]);
+            i = h + 1;
         }
     }
-    if (!out->p)
-        kv_buf_put(out, "", 0);
+}
+
+const char *kv_tok_13a_spans(const char *s, size_t n, kv_buf *scratch, kv_span **spans,
+                             size_t *cap, size_t *count)
+{
+    /* the replacements of Tokenizer13a.__call__, in its order; the padding
+     * spaces it adds are implied (padded scan) */
+    static const char *const always[][2] = {{"<skipped>", ""}, {"-\n", ""}, {"\n", " "}};
+    static const char *const entities[][2] = {
+        {"&quot;", "\""}, {"&amp;", "&"}, {"&lt;", "<"}, {"&gt;", ">"}};
+    const char *t = s;
+    size_t tn = n;
+    bool lt = memchr(s, '<', n) != NULL, nl = memchr(s, '\n', n) != NULL;
+    bool amp = memchr(s, '&', n) != NULL;
+    if (lt || nl || amp) {
+        kv_buf a = {0}, b = {0};
+        kv_buf_put(&a, s, n);
+        for (size_t k = 0; k < 3 && (lt || nl); k++) {
+            kv_buf_clear(&b);
+            replace_all(a.p, a.len, always[k][0], always[k][1], &b);
+            kv_buf tmp = a;
+            a = b;
+            b = tmp;
+        }
+        if (memchr(a.p, '&', a.len)) {
+            for (size_t k = 0; k < 4; k++) {
+                kv_buf_clear(&b);
+                replace_all(a.p, a.len, entities[k][0], entities[k][1], &b);
+                kv_buf tmp = a;
+                a = b;
+                b = tmp;
+            }
+        }
+        kv_buf_clear(scratch);
+        kv_buf_put(scratch, a.p, a.len);
+        kv_buf_free(&a);
+        kv_buf_free(&b);
+        t = scratch->p;
+        tn = scratch->len;
+    }
+    *count = kv_tok_regexp_spans(t, tn, true, spans, cap);
+    return t;
 }
 
 int kv_tok_13a(const char *s, size_t n, int flags, kv_buf *out)
 {
-    /* the replacements of Tokenizer13a.__call__, in its order */
-    static const char *const always[][2] = {{"<skipped>", ""}, {"-\n", ""}, {"\n", " "}};
-    static const char *const entities[][2] = {
-        {"&quot;", "\""}, {"&amp;", "&"}, {"&lt;", "<"}, {"&gt;", ">"}};
-    kv_buf cur = {0}, next = {0};
-    kv_buf_putc(&cur, ' ');
-    bool need = memchr(s, '<', n) || memchr(s, '\n', n);
-    if (need) {
-        kv_buf tmp = {0};
-        kv_buf_put(&tmp, s, n);
-        for (size_t k = 0; k < 3; k++) {
-            kv_buf_clear(&next);
-            replace_all(tmp.p, tmp.len, always[k][0], always[k][1], &next);
-            kv_buf swap = tmp;
-            tmp = next;
-            next = swap;
-        }
-        kv_buf_put(&cur, tmp.p, tmp.len);
-        kv_buf_free(&tmp);
-    } else {
-        kv_buf_put(&cur, s, n);
-    }
-    if (memchr(cur.p, '&', cur.len)) {
-        for (size_t k = 0; k < 4; k++) {
-            kv_buf_clear(&next);
-            replace_all(cur.p, cur.len, entities[k][0], entities[k][1], &next);
-            kv_buf swap = cur;
-            cur = next;
-            next = swap;
-        }
-    }
-    kv_buf_putc(&cur, ' ');
-    kv_tok_regexp_passes(cur.p, cur.len, out);
-    kv_buf_free(&cur);
-    kv_buf_free(&next);
+    kv_buf scratch = {0};
+    kv_span *spans = NULL;
+    size_t cap = 0, k = 0;
+    const char *t = kv_tok_13a_spans(s, n, &scratch, &spans, &cap, &k);
+    join_spans(t, spans, k, out);
+    free(spans);
+    kv_buf_free(&scratch);
     return 0;
 }

@@ -16,9 +16,11 @@
 #ifndef KOEVAL_TOKENIZER_H
 #define KOEVAL_TOKENIZER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "src/buf.h"
+#include "src/text.h"
 
 /* Flag for ROUGE tokenizers: apply the Porter stemmer as rouge-score does
  * (NLTK's PorterStemmer, NLTK_EXTENSIONS mode, on tokens longer than 3). */
@@ -59,9 +61,20 @@ int kv_tok_whitespace(const char *s, size_t n, int flags, kv_buf *out);
 /* koeval's Unicode tokenizer (see tok_unicode.c). */
 int kv_tok_unicode(const char *s, size_t n, int flags, kv_buf *out);
 
-/* Internal helper shared by 13a and zh: sacreBLEU's TokenizerRegexp passes,
- * appended to out (without the final ' '.join(line.split())). */
+/* Internal helper shared by 13a and zh: sacreBLEU's TokenizerRegexp passes
+ * and the final split, appended to out as tokens joined by single spaces. */
 void kv_tok_regexp_passes(const char *s, size_t n, kv_buf *out);
+
+/* The same as token byte ranges into t[0..n), appended to *spans (grown with
+ * kv_xrealloc, *cap in elements) without building any string; returns the
+ * count. `padded` scans t as if it were ' ' + t + ' ' (13a's padding). */
+size_t kv_tok_regexp_spans(const char *t, size_t n, bool padded, kv_span **spans, size_t *cap);
+
+/* 13a as spans: returns the text the spans index, which is s itself or, when
+ * 13a's replacements (<skipped>, "-\n", "\n", &quot; &amp; &lt; &gt;) changed
+ * it, `scratch` (which then must outlive the spans). *count = tokens. */
+const char *kv_tok_13a_spans(const char *s, size_t n, kv_buf *scratch, kv_span **spans,
+                             size_t *cap, size_t *count);
 
 /* Internal helper: appends the tokens of s[0..n) (Python split) joined by
  * single spaces. */

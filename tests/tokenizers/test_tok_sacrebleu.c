@@ -124,6 +124,42 @@ static void test_13a_matches_reference_regexps(void **state)
     kv_buf_free(&ref);
 }
 
+/* The same on a dense alphabet of the bytes the passes interact on: runs of
+ * '.', ',', '-' and digits next to letters, Hangul, spaces and punctuation.
+ * Also the zh-style unpadded scan through kv_tok_regexp_passes. */
+static void test_13a_dense_punctuation(void **state)
+{
+    static const char *const dense[] = {".", ",", "-", "1", "9", "a", " ", "가", "\t", "(",
+                                        "\xC2\xA0", "'", "x"};
+    kv_buf in = {0}, ours = {0}, ref = {0};
+    for (int i = 0; i < 50000; i++) {
+        kv_buf_clear(&in);
+        size_t n = next_rand() % 12;
+        for (size_t k = 0; k < n; k++) {
+            const char *c = dense[next_rand() % (sizeof dense / sizeof dense[0])];
+            kv_buf_put(&in, c, strlen(c));
+        }
+        if (!in.p)
+            kv_buf_put(&in, "", 0);
+        kv_buf_clear(&ours);
+        assert_int_equal(kv_tok_13a(in.p, in.len, 0, &ours), 0);
+        reference_13a(in.p, &ref);
+        if (strcmp(ours.p ? ours.p : "", ref.p ? ref.p : "") != 0)
+            fail_msg("13a(\"%s\") = \"%s\", reference \"%s\"", in.p, ours.p, ref.p);
+        kv_buf_clear(&ours);
+        kv_tok_regexp_passes(in.p, in.len, &ours);
+        kv_buf_clear(&ref);
+        kv_buf_put(&ref, in.p, in.len);
+        reference_regexp(&ref);
+        join_split(&ref);
+        if (strcmp(ours.p ? ours.p : "", ref.p ? ref.p : "") != 0)
+            fail_msg("regexp(\"%s\") = \"%s\", reference \"%s\"", in.p, ours.p, ref.p);
+    }
+    kv_buf_free(&in);
+    kv_buf_free(&ours);
+    kv_buf_free(&ref);
+}
+
 static void test_intl_matches_reference_regexps(void **state)
 {
     kv_buf in = {0}, ours = {0}, ref = {0};
@@ -175,6 +211,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_13a_matches_reference_regexps),
+        cmocka_unit_test(test_13a_dense_punctuation),
         cmocka_unit_test(test_intl_matches_reference_regexps),
         cmocka_unit_test(test_hand_checked),
     };
