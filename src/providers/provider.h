@@ -129,6 +129,8 @@ typedef struct kv_response {
                                  done:true, a finishReason) */
     bool invalid_utf8;        /* text had ill-formed UTF-8 (replaced when stored, case B32) */
     int64_t t_first_event;    /* first byte-complete event of any kind */
+    int64_t t_last_event;     /* last complete event of any kind (e.g. [DONE], a usage
+                                 chunk): t_last_event - t_send is the total latency */
     int64_t t_first_token;    /* first non-empty content OR reasoning delta (case B23) */
     int64_t t_first_content;  /* first non-empty content delta (user-visible) */
     int64_t t_last_token;     /* last non-empty content or reasoning delta */
