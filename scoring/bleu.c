@@ -8,9 +8,15 @@
 #include "scoring/ngram.h"
 #include "src/text.h"
 
+enum tok_kind { TOK_GENERIC, TOK_13A, TOK_CHAR };
+
 struct kv_bleu {
     kv_bleu_opts o;
-    kv_buf text;   /* tokenized references then hypothesis, back to back */
+    enum tok_kind tok_kind; /* 13a and char have span-based fast paths */
+    kv_buf *sides;          /* per side: its lowercased, replaced or tokenized text */
+    size_t side_cap;
+    size_t *tstart;         /* first token id of each side */
+    kv_buf text;   /* spare buffer */
     kv_buf lower;  /* scratch for lowercasing */
     kv_span *spans;
     size_t spans_cap;
@@ -38,6 +44,9 @@ kv_bleu *kv_bleu_new(const kv_bleu_opts *o)
     b->o = *o;
     if (!b->o.tokenizer)
         b->o.tokenizer = kv_tokenizer_find("13a");
+    b->tok_kind = b->o.tokenizer->fn == kv_tok_13a   ? TOK_13A
+                  : b->o.tokenizer->fn == kv_tok_char ? TOK_CHAR
+                                                      : TOK_GENERIC;
     return b;
 }
 
@@ -47,6 +56,11 @@ void kv_bleu_free(kv_bleu *b)
         return;
     kv_buf_free(&b->text);
     kv_buf_free(&b->lower);
+    for (size_t k = 0; k < b->side_cap; k++)
+        kv_buf_free(&b->sides[k]);
+    free(b->sides);
+    free(b->tstart);
+
     free(b->spans);
     free(b->tmp);
     free(b->ids);
@@ -86,67 +100,86 @@ int kv_bleu_segment(kv_bleu *b, const char *hyp, size_t hyp_len, const char *con
 {
     const int N = max_order_of(&b->o);
     size_t sides = n_refs + 1; /* references first, hypothesis last */
-    size_t text_off[KV_BLEU_MAX_ORDER + 64];
-    size_t *offs = text_off;
-    if (sides + 1 > sizeof text_off / sizeof text_off[0])
-        offs = kv_xmalloc((sides + 1) * sizeof *offs);
 
-    kv_buf_clear(&b->text);
     size_t present = 0;
+    for (size_t k = 0; k < n_refs; k++)
+        present += refs[k] != NULL;
+    if (present == 0) {
+        snprintf(err, errlen, "no reference for this segment");
+        return -1;
+    }
+    if (b->side_cap < sides + 1) {
+        b->sides = kv_xrealloc(b->sides, (sides + 1) * sizeof *b->sides);
+        memset(b->sides + b->side_cap, 0, (sides + 1 - b->side_cap) * sizeof *b->sides);
+        b->side_cap = sides + 1;
+        b->tstart = kv_xrealloc(b->tstart, (sides + 1) * sizeof *b->tstart);
+    }
+    size_t *tstart = b->tstart;
+    kv_interner_reset(&b->in, 64);
+
+    /* every side's token ids, references first, hypothesis last; the
+     * interner keeps pointers to token bytes, so each side's text (the input
+     * itself, or its own scratch buffer) stays put until the end */
+    size_t nids = 0;
     for (size_t k = 0; k < sides; k++) {
-        offs[k] = b->text.len;
+        tstart[k] = nids;
         const char *s = k < n_refs ? refs[k] : hyp;
         size_t n = k < n_refs ? ref_lens[k] : hyp_len;
         if (!s)
             continue;
-        if (k < n_refs)
-            present++;
-        if (preprocess(&b->o, &b->lower, s, n, &b->text) != 0) {
-            snprintf(err, errlen, "tokenizer failed");
-            if (offs != text_off)
-                free(offs);
-            return -1;
+        if (b->o.lowercase) {
+            kv_buf_clear(&b->sides[k]);
+            if (kv_py_lower(s, n, &b->sides[k]) != 0) {
+                snprintf(err, errlen, "lowercasing failed");
+                return -1;
+            }
+            s = b->sides[k].p ? b->sides[k].p : "";
+            n = b->sides[k].len;
         }
-    }
-    offs[sides] = b->text.len;
-    if (present == 0) {
-        snprintf(err, errlen, "no reference for this segment");
-        if (offs != text_off)
-            free(offs);
-        return -1;
-    }
-
-    /* split every side and intern its tokens */
-    const char *base = b->text.p ? b->text.p : "";
-    size_t ntok_total = 0;
-    size_t tok_start[KV_BLEU_MAX_ORDER + 64];
-    size_t *tstart = tok_start;
-    if (sides + 1 > sizeof tok_start / sizeof tok_start[0])
-        tstart = kv_xmalloc((sides + 1) * sizeof *tstart);
-    size_t nspans = 0;
-    for (size_t k = 0; k < sides; k++) {
-        tstart[k] = nspans;
-        size_t got = kv_split_py(base + offs[k], offs[k + 1] - offs[k], &b->tmp, &b->tmp_cap);
-        const kv_span *tmp = b->tmp;
-        if (nspans + got > b->spans_cap) {
-            b->spans_cap = (nspans + got) * 2;
-            b->spans = kv_xrealloc(b->spans, b->spans_cap * sizeof *b->spans);
+        n = kv_rstrip_py(s, n);
+        if (b->tok_kind == TOK_CHAR) {
+            /* every code point but whitespace is a token: its id is itself */
+            if (nids + n + 1 > b->ids_cap) {
+                b->ids_cap = (nids + n + 1) * 2;
+                b->ids = kv_xrealloc(b->ids, b->ids_cap * sizeof *b->ids);
+            }
+            for (size_t i = 0; i < n;) {
+                uint32_t cp = (unsigned char)s[i] < 0x80 ? (unsigned char)s[i++]
+                                                         : kv_utf8_next(s, n, &i);
+                if (!kv_is_py_space(cp))
+                    b->ids[nids++] = cp;
+            }
+            continue;
         }
-        for (size_t i = 0; i < got; i++) {
-            b->spans[nspans + i].off = (uint32_t)(tmp[i].off + offs[k]);
-            b->spans[nspans + i].len = tmp[i].len;
+        const char *t;
+        size_t count;
+        kv_buf_clear(&b->text);
+        if (b->tok_kind == TOK_13A) {
+            t = kv_tok_13a_spans(s, n, &b->text, &b->spans, &b->spans_cap, &count);
+        } else {
+            if (b->o.tokenizer->fn(s, n, 0, &b->text) != 0) {
+                snprintf(err, errlen, "tokenizer failed");
+                return -1;
+            }
+            t = b->text.p ? b->text.p : "";
+            count = kv_split_py(t, b->text.len, &b->spans, &b->spans_cap);
         }
-        nspans += got;
+        if (t == b->text.p) {
+            /* the tokens live in the scratch text: keep it with this side (the
+             * side's lowercased input is no longer needed) */
+            kv_buf tmp = b->sides[k];
+            b->sides[k] = b->text;
+            b->text = tmp;
+        }
+        if (nids + count + 1 > b->ids_cap) {
+            b->ids_cap = (nids + count + 1) * 2;
+            b->ids = kv_xrealloc(b->ids, b->ids_cap * sizeof *b->ids);
+        }
+        for (size_t i = 0; i < count; i++)
+            b->ids[nids++] = kv_interner_id(&b->in, t + b->spans[i].off, b->spans[i].len);
     }
-    tstart[sides] = nspans;
-    ntok_total = nspans;
-    if (ntok_total + 1 > b->ids_cap) {
-        b->ids_cap = (ntok_total + 1) * 2;
-        b->ids = kv_xrealloc(b->ids, b->ids_cap * sizeof *b->ids);
-    }
-    kv_interner_reset(&b->in, ntok_total);
-    for (size_t i = 0; i < ntok_total; i++)
-        b->ids[i] = kv_interner_id(&b->in, base + b->spans[i].off, b->spans[i].len);
+    tstart[sides] = nids;
+    size_t ntok_total = nids;
 
     memset(out, 0, sizeof *out);
     uint64_t hyp_len_tok = tstart[sides] - tstart[n_refs];
@@ -175,10 +208,6 @@ int kv_bleu_segment(kv_bleu *b, const char *hyp, size_t hyp_len, const char *con
     out->sys_len = hyp_len_tok;
     out->ref_len = best_len;
 
-    if (offs != text_off)
-        free(offs);
-    if (tstart != tok_start)
-        free(tstart);
     return 0;
 }
 

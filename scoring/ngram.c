@@ -14,17 +14,31 @@ struct kv_intern_slot {
     uint32_t gen;
 };
 
-static uint64_t bytes_hash(const char *s, size_t n)
+static inline uint64_t mix64(uint64_t h)
 {
-    /* FNV-1a over the bytes, then a final mix */
-    uint64_t h = 0xCBF29CE484222325ull;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 0x100000001B3ull;
-    }
     h ^= h >> 29;
     h *= 0xBF58476D1CE4E5B9ull;
     return h ^ (h >> 32);
+}
+
+/* Hash of a short byte string, eight bytes at a time. */
+static uint64_t bytes_hash(const char *s, size_t n)
+{
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ (n * 0xC2B2AE3D27D4EB4Full);
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0x94D049BB133111EBull;
+        h ^= h >> 31;
+        s += 8;
+        n -= 8;
+    }
+    if (n) {
+        uint64_t w = 0;
+        memcpy(&w, s, n);
+        h = (h ^ w) * 0x94D049BB133111EBull;
+    }
+    return mix64(h);
 }
 
 void kv_interner_reset(kv_interner *in, size_t expected)
