@@ -76,6 +76,25 @@ static void interner_grow(kv_interner *in)
     free(old);
 }
 
+/* Byte equality, inline for the short strings tokens are. */
+static inline bool same_bytes(const char *a, const char *b, size_t n)
+{
+    while (n >= 8) {
+        uint64_t x, y;
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        if (x != y)
+            return false;
+        a += 8;
+        b += 8;
+        n -= 8;
+    }
+    while (n--)
+        if (*a++ != *b++)
+            return false;
+    return true;
+}
+
 uint32_t kv_interner_id(kv_interner *in, const char *s, size_t n)
 {
     if (in->cap == 0)
@@ -94,7 +113,7 @@ uint32_t kv_interner_id(kv_interner *in, const char *s, size_t n)
             e->id = in->next_id++;
             return e->id;
         }
-        if (e->hash == h && e->len == n && memcmp(e->s, s, n) == 0)
+        if (e->hash == h && e->len == n && same_bytes(e->s, s, n))
             return e->id;
         j = (j + 1) & mask;
     }

@@ -75,6 +75,18 @@ static inline void push_span(kv_span **spans, size_t *cap, size_t *count, size_t
     (*count)++;
 }
 
+/* Bytes the scan must look at: whitespace, pass-1 punctuation, '.', ',',
+ * '-', and lead bytes of non-ASCII spaces. Everything else (letters, digits,
+ * most of every non-ASCII character) just extends the current token. */
+static const unsigned char interesting[256] = {
+    [0x09] = 1, [0x0A] = 1, [0x0B] = 1, [0x0C] = 1, [0x0D] = 1, [0x1C] = 1, [0x1D] = 1,
+    [0x1E] = 1, [0x1F] = 1, [' '] = 1, ['!'] = 1, ['"'] = 1, ['#'] = 1, ['$'] = 1,
+    ['%'] = 1, ['&'] = 1, ['('] = 1, [')'] = 1, ['*'] = 1, ['+'] = 1, [','] = 1, ['-'] = 1,
+    ['.'] = 1, ['/'] = 1, [':'] = 1, [';'] = 1, ['<'] = 1, ['='] = 1, ['>'] = 1, ['?'] = 1,
+    ['@'] = 1, ['['] = 1, ['\\'] = 1, [']'] = 1, ['^'] = 1, ['_'] = 1, ['`'] = 1, ['{'] = 1,
+    ['|'] = 1, ['}'] = 1, ['~'] = 1, [0xC2] = 1, [0xE1] = 1, [0xE2] = 1, [0xE3] = 1,
+};
+
 size_t kv_tok_regexp_spans(const char *t, size_t n, bool padded, kv_span **spans, size_t *cap)
 {
     const unsigned char *u = (const unsigned char *)t;
@@ -83,6 +95,16 @@ size_t kv_tok_regexp_spans(const char *t, size_t n, bool padded, kv_span **spans
     bool p2_prev = false, p3_prev = false; /* the previous byte's matches, if it was a D */
     for (size_t i = 0; i < n;) {
         unsigned char c = u[i];
+        if (!interesting[c]) {
+            /* a plain byte: it extends (or starts) a token; skip its run */
+            if (start == SIZE_MAX)
+                start = i;
+            do
+                i++;
+            while (i < n && !interesting[u[i]]);
+            p2_prev = p3_prev = false;
+            continue;
+        }
         unsigned char k = ascii_ws[c];
         if (k) {
             size_t w = 1;
