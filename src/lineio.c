@@ -62,7 +62,7 @@ int kv_lr_next(kv_line_reader *r, const char **line, size_t *len, char *err, siz
                  r->path, r->lineno, n, r->max_line_bytes);
         return -1;
     }
-    if (kv_utf8_valid(s, n)) {
+    if (r->trust_utf8 || kv_utf8_valid(s, n)) {
         /* the common case: hand out the read buffer itself */
         r->raw[(size_t)(s - r->raw) + n] = '\0';
         *line = s;

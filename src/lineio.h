@@ -32,6 +32,8 @@ typedef struct kv_line_reader {
     size_t invalid_lines;  /* lines in which ill-formed UTF-8 was replaced */
     size_t replacements;   /* U+FFFD substitutions made so far */
     bool had_bom;
+    bool trust_utf8;       /* skip validation: the caller validates (kv_normalizer_apply
+                              does, and counts what it replaces) */
     char *raw;             /* getline buffer */
     size_t raw_cap;
     kv_buf line;           /* the cleaned line last returned */
@@ -45,7 +47,8 @@ int kv_lr_open(kv_line_reader *r, const char *path, size_t max_line_bytes,
 /* Reads the next line. Returns 1 and sets *line and *len (valid until the next
  * call) when a line was read, 0 at end of file, -1 with err set
  * ("hyp.txt:17: NUL byte in line (binary or UTF-16 file?)"). The line is
- * well-formed UTF-8 and NUL-terminated. */
+ * NUL-terminated and well-formed UTF-8, unless trust_utf8 is set: then it
+ * is handed out as read and the caller must validate it. */
 int kv_lr_next(kv_line_reader *r, const char **line, size_t *len, char *err, size_t errlen);
 
 /* Closes the file (unless it is stdin) and frees buffers. */

@@ -490,50 +490,65 @@ void kv_normalizer_free(kv_normalizer *nz)
     free(nz);
 }
 
-/* True when every code point of valid UTF-8 s[0..n) is in the inert table
- * (and, with collapse_ws, there is no leading, trailing or double space). */
-static bool all_inert(const kv_normalizer *nz, const char *s, size_t n)
+/* 1 when s[0..n) is well-formed UTF-8 whose code points are all in the
+ * inert table (and, with collapse_ws, has no leading, trailing or double
+ * space); 0 when it is well-formed but needs normalizing; -1 when it is
+ * ill-formed. Supplementary-plane characters count as "needs normalizing". */
+static int check_inert(const kv_normalizer *nz, const char *s, size_t n)
 {
     const uint8_t *u = (const uint8_t *)s;
-    size_t i = 0;
     int32_t len = (int32_t)n;
-    while (i < n) {
+    int result = 1;
+    for (int32_t i = 0; i < len;) {
         uint32_t c = u[i];
         if (c < 0x80) {
             i++;
         } else {
-            int32_t pos = (int32_t)i;
             UChar32 d;
-            U8_NEXT(u, pos, len, d);
-            if (d < 0 || d >= 0x10000)
-                return false; /* ill-formed, or supplementary: take the ICU path */
+            U8_NEXT(u, i, len, d);
+            if (d < 0)
+                return -1;
+            if (d >= 0x10000) {
+                result = 0;
+                continue;
+            }
             c = (uint32_t)d;
-            i = (size_t)pos;
         }
         if (!(nz->inert[c >> 3] & (1u << (c & 7))))
-            return false;
+            result = 0;
     }
-    if (nz->o.collapse_ws && n > 0) {
+    if (result && nz->o.collapse_ws && n > 0) {
         if (s[0] == ' ' || s[n - 1] == ' ')
-            return false;
+            return 0;
         for (size_t k = 1; k < n; k++)
             if (s[k] == ' ' && s[k - 1] == ' ')
-                return false;
+                return 0;
     }
-    return true;
+    return result;
 }
 
 int kv_normalizer_apply(kv_normalizer *nz, const char *s, size_t n, kv_buf *out,
-                        const char **res, size_t *res_len)
+                        const char **res, size_t *res_len, size_t *replaced)
 {
-    if (nz->identity || all_inert(nz, s, n)) {
+    *replaced = 0;
+    int state = nz->identity ? (kv_utf8_valid(s, n) ? 1 : -1) : check_inert(nz, s, n);
+    if (state == 1) {
         *res = s;
         *res_len = n;
         return 0;
     }
     kv_buf_clear(out);
-    if (kv_normalize(&nz->o, s, n, out) != 0)
+    if (state < 0) {
+        kv_buf clean = {0};
+        *replaced = kv_utf8_sanitize(s, n, &clean);
+        int rc = nz->identity ? (kv_buf_put(out, clean.p, clean.len), 0)
+                              : kv_normalize(&nz->o, clean.p, clean.len, out);
+        kv_buf_free(&clean);
+        if (rc != 0)
+            return -1;
+    } else if (kv_normalize(&nz->o, s, n, out) != 0) {
         return -1;
+    }
     if (!out->p)
         kv_buf_put(out, "", 0);
     *res = out->p;

@@ -120,11 +120,13 @@ typedef struct kv_normalizer kv_normalizer;
 kv_normalizer *kv_normalizer_new(const kv_norm_opts *o);
 void kv_normalizer_free(kv_normalizer *nz);
 
-/* Normalizes well-formed UTF-8 s[0..n). When the text is already normal,
- * *res = s and *res_len = n (no copy); otherwise the result is written to
- * `out` (cleared first) and *res points into it. Returns 0, or -1 if ICU
- * fails. Same result as kv_normalize. */
+/* Normalizes s[0..n). Ill-formed UTF-8 is replaced by U+FFFD first (as
+ * kv_utf8_sanitize; *replaced is set to the number of replacements, 0 for
+ * valid text). When the text is already normal, *res = s and *res_len = n
+ * (no copy); otherwise the result is written to `out` (cleared first) and
+ * *res points into it. Returns 0, or -1 if ICU fails. For valid input the
+ * result is kv_normalize's. */
 int kv_normalizer_apply(kv_normalizer *nz, const char *s, size_t n, kv_buf *out,
-                        const char **res, size_t *res_len);
+                        const char **res, size_t *res_len, size_t *replaced);
 
 #endif

@@ -720,6 +720,7 @@ int kv_cmd_score(int argc, char **argv)
             status = KV_EXIT_INPUT;
             goto done;
         }
+        readers[k].trust_utf8 = true; /* kv_normalizer_apply validates */
         opened++;
     }
     kv_line_reader *hyp_r = &readers[a.n_refs];
@@ -751,11 +752,17 @@ int kv_cmd_score(int argc, char **argv)
                 ended++;
                 continue;
             }
-            if (kv_normalizer_apply(nz, line, len, &norm[k], &seg[k], &seg_len[k]) != 0) {
+            size_t replaced = 0;
+            if (kv_normalizer_apply(nz, line, len, &norm[k], &seg[k], &seg_len[k], &replaced) !=
+                0) {
                 kv_cli_error("%s:%zu: Unicode normalization failed", readers[k].path,
                              readers[k].lineno);
                 status = KV_EXIT_INTERNAL;
                 goto finish;
+            }
+            if (replaced) {
+                readers[k].invalid_lines++;
+                readers[k].replacements += replaced;
             }
         }
         if (ended == a.n_refs + 1)
