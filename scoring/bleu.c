@@ -115,7 +115,10 @@ int kv_bleu_segment(kv_bleu *b, const char *hyp, size_t hyp_len, const char *con
         b->tstart = kv_xrealloc(b->tstart, (sides + 1) * sizeof *b->tstart);
     }
     size_t *tstart = b->tstart;
-    kv_interner_reset(&b->in, 64);
+    size_t bytes = hyp_len;
+    for (size_t k = 0; k < n_refs; k++)
+        bytes += refs[k] ? ref_lens[k] : 0;
+    kv_interner_reset(&b->in, bytes / 4 + 8);
 
     /* every side's token ids, references first, hypothesis last; the
      * interner keeps pointers to token bytes, so each side's text (the input

@@ -34,8 +34,11 @@ static uint64_t bytes_hash(const char *s, size_t n)
         n -= 8;
     }
     if (n) {
+        /* assembled in a register: a variable-length memcpy into a stack
+         * word would stall on store forwarding */
         uint64_t w = 0;
-        memcpy(&w, s, n);
+        for (size_t k = 0; k < n; k++)
+            w |= (uint64_t)(unsigned char)s[k] << (8 * k);
         h = (h ^ w) * 0x94D049BB133111EBull;
     }
     return mix64(h);
@@ -52,6 +55,7 @@ void kv_interner_reset(kv_interner *in, size_t expected)
         in->cap = want;
         in->gen = 0;
     }
+    in->used = want;
     in->gen++;
     in->next_id = 0;
 }
@@ -59,15 +63,17 @@ void kv_interner_reset(kv_interner *in, size_t expected)
 static void interner_grow(kv_interner *in)
 {
     struct kv_intern_slot *old = in->slots;
-    size_t oldcap = in->cap;
+    size_t oldused = in->used;
     uint32_t oldgen = in->gen;
-    in->cap = oldcap * 2;
+    in->used = oldused * 2;
+    if (in->cap < in->used)
+        in->cap = in->used;
     in->slots = kv_xcalloc(in->cap, sizeof *in->slots);
     in->gen = 1;
-    for (size_t i = 0; i < oldcap; i++) {
+    for (size_t i = 0; i < oldused; i++) {
         if (old[i].gen != oldgen)
             continue;
-        size_t mask = in->cap - 1, j = (size_t)old[i].hash & mask;
+        size_t mask = in->used - 1, j = (size_t)old[i].hash & mask;
         while (in->slots[j].gen == in->gen)
             j = (j + 1) & mask;
         in->slots[j] = old[i];
@@ -99,10 +105,10 @@ uint32_t kv_interner_id(kv_interner *in, const char *s, size_t n)
 {
     if (in->cap == 0)
         kv_interner_reset(in, 32);
-    if (((size_t)in->next_id + 1) * 2 > in->cap)
+    if (((size_t)in->next_id + 1) * 2 > in->used)
         interner_grow(in);
     uint64_t h = bytes_hash(s, n);
-    size_t mask = in->cap - 1, j = (size_t)h & mask;
+    size_t mask = in->used - 1, j = (size_t)h & mask;
     for (;;) {
         struct kv_intern_slot *e = &in->slots[j];
         if (e->gen != in->gen) {

@@ -65,11 +65,14 @@ void kv_gc_free(kv_gram_counter *gc);
  * bytes give equal ids until the next kv_interner_reset. */
 typedef struct kv_interner {
     struct kv_intern_slot *slots;
-    size_t cap;
+    size_t cap;      /* slots allocated */
+    size_t used;     /* slots in use this segment: a power of two <= cap, sized to
+                        the segment so its probes stay in cache */
     uint32_t next_id;
     uint32_t gen;
 } kv_interner;
 
+/* Starts a new segment expecting about `expected` distinct tokens. */
 void kv_interner_reset(kv_interner *in, size_t expected);
 uint32_t kv_interner_id(kv_interner *in, const char *s, size_t n);
 void kv_interner_free(kv_interner *in);
