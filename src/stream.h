@@ -45,7 +45,8 @@ bool kv_sse_pending(const kv_sse *p);
 
 void kv_sse_free(kv_sse *p);
 
-/* Called for each complete, non-empty line (without its "\n" or "\r\n"). */
+/* Called for each complete, non-empty line (without its "\n" or "\r\n"),
+ * NUL-terminated and valid until the callback returns. */
 typedef int (*kv_line_cb)(void *ctx, const char *line, size_t len);
 
 /* Newline-delimited JSON (Ollama's native API, case B33): splits on "\n",
