@@ -23,6 +23,11 @@ typedef struct kv_timing {
     double decode_tps;  /* (N_out - 1) / (E2E - TTFT): the inter-token rate (DESIGN.md) */
     int64_t itl_mean_ns; /* mean gap between token-bearing events, -1 with < 2 events */
     int64_t itl_max_ns;
+    int64_t total_ns;    /* t_last_event - t_send: until the stream's last event (the
+                            [DONE] or usage chunk after the last token), -1 if none */
+    double server_decode_tps; /* N_out / server_decode_ns: the server's own generation
+                                 rate (Ollama eval_count / eval_duration, case B33:
+                                 2 / 0.086 s = 23.2558), -1 when the server gave none */
 } kv_timing;
 
 /* Computes r's timing for a request sent at t_send_ns. N_out is
