@@ -141,8 +141,7 @@ static int on_event(void *ctx, const char *event, size_t event_len, const char *
     return rc;
 }
 
-static int clova_feed(kv_parser *base, const char *bytes, size_t n, int64_t now_ns,
-                      kv_response *r)
+static int clova_feed(kv_parser *base, const char *bytes, size_t n, int64_t now_ns, kv_response *r)
 {
     clova_parser *p = (clova_parser *)base;
     p->r = r;

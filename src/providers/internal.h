@@ -57,8 +57,7 @@ typedef struct kv_parser_ops {
      * r->error is already set from the status; set the message from the
      * provider's error JSON and refine the class when the body says more
      * (e.g. an overloaded_error type). May be NULL. */
-    void (*error_body)(kv_parser *p, int http_status, const char *body, size_t n,
-                       kv_response *r);
+    void (*error_body)(kv_parser *p, int http_status, const char *body, size_t n, kv_response *r);
     /* Frees the provider's state and the parser itself. */
     void (*free)(kv_parser *p);
 } kv_parser_ops;
@@ -67,8 +66,8 @@ typedef struct kv_parser_ops {
 
 struct kv_parser {
     const kv_parser_ops *ops;
-    kv_buf error_body;  /* non-2xx body (first KV_ERROR_BODY_MAX bytes), owned by provider.c */
-    int64_t last_ns;    /* time of the last feed, for events flushed at finish */
+    kv_buf error_body; /* non-2xx body (first KV_ERROR_BODY_MAX bytes), owned by provider.c */
+    int64_t last_ns;   /* time of the last feed, for events flushed at finish */
 };
 
 /* Per-provider entry points (see above). */
@@ -137,8 +136,8 @@ void kv_http_set_url(kv_http_request *out, const char *base, const char *suffix)
  * want it. Returns a new cJSON array, or NULL on allocation failure. */
 cJSON *kv_json_chat_messages(const kv_chat *chat);
 
-/* The string at a path of object keys in a cJSON document, e.g. kv_json_path_string(root, "error", "message", NULL); NULL
- * when some key is missing or the value is not a string. A helper for
+/* The string at a path of object keys in a cJSON document, e.g. kv_json_path_string(root, "error",
+ * "message", NULL); NULL when some key is missing or the value is not a string. A helper for
  * error_body ops. */
 const char *kv_json_path_string(const cJSON *json, ...);
 

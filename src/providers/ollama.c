@@ -87,8 +87,7 @@ static int on_line(void *ctx, const char *line, size_t len)
     return rc;
 }
 
-static int ollama_feed(kv_parser *base, const char *bytes, size_t n, int64_t now_ns,
-                       kv_response *r)
+static int ollama_feed(kv_parser *base, const char *bytes, size_t n, int64_t now_ns, kv_response *r)
 {
     ollama_parser *p = (ollama_parser *)base;
     p->r = r;

@@ -159,14 +159,13 @@ static int on_event(void *ctx, const char *event, size_t event_len, const char *
     return rc;
 }
 
-static int openai_feed(kv_parser *base, const char *bytes, size_t n, int64_t now_ns,
-                       kv_response *r)
+static int openai_feed(kv_parser *base, const char *bytes, size_t n, int64_t now_ns, kv_response *r)
 {
     openai_parser *p = (openai_parser *)base;
     size_t i = 0;
     if (p->mode == MODE_UNDECIDED) {
-        while (i < n && (bytes[i] == ' ' || bytes[i] == '\t' || bytes[i] == '\r' ||
-                         bytes[i] == '\n'))
+        while (i < n &&
+               (bytes[i] == ' ' || bytes[i] == '\t' || bytes[i] == '\r' || bytes[i] == '\n'))
             i++;
         if (i == n)
             return 0; /* only blank space so far */

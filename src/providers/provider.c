@@ -29,8 +29,7 @@ static const struct {
     {"gemini", KV_PROVIDER_GEMINI, "https://generativelanguage.googleapis.com/v1beta",
      "GEMINI_API_KEY"},
     {"ollama", KV_PROVIDER_OLLAMA, "http://127.0.0.1:11434", ""},
-    {"clova", KV_PROVIDER_CLOVA, "https://clovastudio.stream.ntruss.com/v3",
-     "CLOVASTUDIO_API_KEY"},
+    {"clova", KV_PROVIDER_CLOVA, "https://clovastudio.stream.ntruss.com/v3", "CLOVASTUDIO_API_KEY"},
 };
 #define N_PROVIDERS (sizeof providers / sizeof providers[0])
 
@@ -366,8 +365,7 @@ const char *kv_json_path_string(const cJSON *json, ...)
     va_list ap;
     va_start(ap, json);
     const cJSON *node = json;
-    for (const char *key = va_arg(ap, const char *); key && node;
-         key = va_arg(ap, const char *))
+    for (const char *key = va_arg(ap, const char *); key && node; key = va_arg(ap, const char *))
         node = cJSON_IsObject(node) ? cJSON_GetObjectItemCaseSensitive(node, key) : NULL;
     va_end(ap);
     return cJSON_IsString(node) ? node->valuestring : NULL;
@@ -456,8 +454,8 @@ int kv_parser_feed(kv_parser *p, int http_status, const char *bytes, size_t n, i
     r->http_status = http_status;
     p->last_ns = now_ns;
     if (!status_ok(http_status)) {
-        size_t room = p->error_body.len < KV_ERROR_BODY_MAX ? KV_ERROR_BODY_MAX - p->error_body.len
-                                                            : 0;
+        size_t room =
+            p->error_body.len < KV_ERROR_BODY_MAX ? KV_ERROR_BODY_MAX - p->error_body.len : 0;
         kv_buf_put(&p->error_body, bytes, n < room ? n : room);
         return 0;
     }
@@ -551,12 +549,11 @@ static bool parse_http_date(const char *s, int64_t *out_ms)
     const char *comma = strchr(s, ',');
     if (comma) {
         const char *t = comma + 1;
-        if (sscanf(t, " %2d %3s %4d %2d:%2d:%2d GMT%n", &d, mname, &y, &hh, &mm, &ss, &used) ==
-                6 &&
+        if (sscanf(t, " %2d %3s %4d %2d:%2d:%2d GMT%n", &d, mname, &y, &hh, &mm, &ss, &used) == 6 &&
             used > 0) {
             /* IMF-fixdate */
-        } else if (sscanf(t, " %2d-%3[A-Za-z]-%2d %2d:%2d:%2d GMT%n", &d, mname, &y, &hh, &mm,
-                          &ss, &used) == 6 &&
+        } else if (sscanf(t, " %2d-%3[A-Za-z]-%2d %2d:%2d:%2d GMT%n", &d, mname, &y, &hh, &mm, &ss,
+                          &used) == 6 &&
                    used > 0) {
             y += y < 70 ? 2000 : 1900; /* RFC 850's two-digit year */
         } else {
@@ -564,8 +561,8 @@ static bool parse_http_date(const char *s, int64_t *out_ms)
         }
     } else {
         char wday[4];
-        if (sscanf(s, "%3s %3s %2d %2d:%2d:%2d %4d%n", wday, mname, &d, &hh, &mm, &ss, &y,
-                   &used) != 7 ||
+        if (sscanf(s, "%3s %3s %2d %2d:%2d:%2d %4d%n", wday, mname, &d, &hh, &mm, &ss, &y, &used) !=
+                7 ||
             used == 0)
             return false;
     }
@@ -577,8 +574,8 @@ static bool parse_http_date(const char *s, int64_t *out_ms)
     return true;
 }
 
-int64_t kv_retry_after_ms(const char *retry_after, const char *retry_after_ms,
-                          const char *date, int64_t now_unix_ms)
+int64_t kv_retry_after_ms(const char *retry_after, const char *retry_after_ms, const char *date,
+                          int64_t now_unix_ms)
 {
     if (retry_after_ms) {
         int64_t v = parse_delay(retry_after_ms, 1.0);

@@ -17,7 +17,7 @@
 /* Seconds on the fake clock to CLOCK_MONOTONIC-like ns. A base offset keeps
  * "request sent at 0 s" from colliding with 0 = "not seen". */
 #define T0_NS INT64_C(1000000000000)
-#define AT(s) (T0_NS + (int64_t)((s) * 1e9 + ((s) >= 0 ? 0.5 : -0.5)))
+#define AT(s) (T0_NS + (int64_t)((s)*1e9 + ((s) >= 0 ? 0.5 : -0.5)))
 #define NS_TO_S(ns) ((double)(ns) / 1e9)
 
 /* Decodes a hex string ("ec 95 88" or "ec9588") into buf; returns the length. */

@@ -138,7 +138,8 @@ static void test_request(void **state)
     kv_http_request req;
     char err[256];
     assert_int_equal(kv_provider_build(&m, &chat, "nv-abc", &req, err, sizeof err), 0);
-    assert_string_equal(req.url.p, "https://clovastudio.stream.ntruss.com/v3/chat-completions/HCX-005");
+    assert_string_equal(req.url.p,
+                        "https://clovastudio.stream.ntruss.com/v3/chat-completions/HCX-005");
     assert_int_equal(req.n_headers, 3);
     assert_string_equal(req.headers[0], "Content-Type: application/json");
     assert_string_equal(req.headers[1], "Accept: text/event-stream");
@@ -146,7 +147,8 @@ static void test_request(void **state)
     cJSON *body = cJSON_ParseWithLength(req.body.p, req.body.len);
     cJSON *msgs = cJSON_GetObjectItem(body, "messages");
     assert_int_equal(cJSON_GetArraySize(msgs), 2);
-    assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(msgs, 0), "role")->valuestring, "system");
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(msgs, 0), "role")->valuestring,
+                        "system");
     assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(msgs, 1), "content")->valuestring,
                         "수도는?");
     assert_null(cJSON_GetObjectItem(body, "model")); /* the model is in the URL */

@@ -64,10 +64,12 @@ static void test_b33_split_line(void **state)
 static void test_thinking_and_ttft(void **state)
 {
     static const pt_timed ev[] = {
-        {0.2, "{\"message\":{\"role\":\"assistant\",\"content\":\"\",\"thinking\":\"음\"},\"done\":false}"},
+        {0.2, "{\"message\":{\"role\":\"assistant\",\"content\":\"\",\"thinking\":\"음\"},\"done\":"
+              "false}"},
         {1.0, "{\"message\":{\"role\":\"assistant\",\"content\":\"네\"},\"done\":false}"},
-        {1.5, "{\"message\":{\"role\":\"assistant\",\"content\":\"\"},\"done\":true,\"done_reason\":"
-              "\"length\",\"eval_count\":5,\"eval_duration\":100000000}"},
+        {1.5,
+         "{\"message\":{\"role\":\"assistant\",\"content\":\"\"},\"done\":true,\"done_reason\":"
+         "\"length\",\"eval_count\":5,\"eval_duration\":100000000}"},
     };
     kv_response *r = pt_response_new();
     pt_run_timed(r, SPEC, ev, 3, "\r\n");
@@ -87,7 +89,8 @@ static void test_thinking_and_ttft(void **state)
 static void test_errors_and_truncation(void **state)
 {
     kv_response *r = pt_response_new();
-    static const char notfound[] = "{\"error\":\"model 'qwen2.5:7b' not found, try pulling it first\"}";
+    static const char notfound[] =
+        "{\"error\":\"model 'qwen2.5:7b' not found, try pulling it first\"}";
     pt_run_chunked(r, SPEC, 404, notfound, sizeof notfound - 1, 5, AT(1));
     assert_int_equal(r->error, KV_ERR_CLIENT);
     assert_string_equal(r->error_message, "model 'qwen2.5:7b' not found, try pulling it first");
@@ -103,7 +106,8 @@ static void test_errors_and_truncation(void **state)
 
     /* No done:true line → truncated. */
     kv_response_reset(r);
-    static const char cut[] = "{\"message\":{\"role\":\"assistant\",\"content\":\"서\"},\"done\":false}\n";
+    static const char cut[] =
+        "{\"message\":{\"role\":\"assistant\",\"content\":\"서\"},\"done\":false}\n";
     pt_run_chunked(r, SPEC, 200, cut, sizeof cut - 1, 0, AT(1));
     assert_int_equal(r->error, KV_ERR_TRUNCATED);
     assert_int_equal(r->completion_tokens, -1);

@@ -56,10 +56,12 @@ static void test_b17_utf8_split(void **state)
 
 static const char b18_body[] =
     ": OPENROUTER PROCESSING\n\n"
-    "data: {\"id\":\"gen-1\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":"
+    "data: "
+    "{\"id\":\"gen-1\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":"
     "{\"role\":\"assistant\",\"content\":\"서\"},\"finish_reason\":null}]}\n\n"
     ": OPENROUTER PROCESSING\n\n"
-    "data: {\"id\":\"gen-1\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":"
+    "data: "
+    "{\"id\":\"gen-1\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":"
     "{\"content\":\"울\"},\"finish_reason\":\"stop\"}]}\n\n"
     "data: [DONE]\n\n";
 
@@ -190,8 +192,9 @@ static void check_b21(const kv_response *r)
 
 static void test_b21_no_usage(void **state)
 {
-    static const char body[] = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"안녕하세요\"},"
-                               "\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n";
+    static const char body[] =
+        "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"안녕하세요\"},"
+        "\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n";
     pt_run_all_splits(SPEC, 200, body, sizeof body - 1, check_b21);
 }
 
@@ -200,8 +203,9 @@ static void test_b21_no_usage(void **state)
 static void test_b22_ttft(void **state)
 {
     static const pt_timed ev[] = {
-        {0.12, "data: {\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},"
-               "\"finish_reason\":null}]}"},
+        {0.12,
+         "data: {\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},"
+         "\"finish_reason\":null}]}"},
         {0.9, "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"서울\"},\"finish_reason\":"
               "null}]}"},
         {1.1, "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}"},
@@ -231,8 +235,10 @@ static void test_b22_ttft(void **state)
 static void test_b23_reasoning_ttft(void **state)
 {
     static const pt_timed ev[] = {
-        {0.3, "data: {\"choices\":[{\"index\":0,\"delta\":{\"reasoning_content\":\"먼저 조건을\"}}]}"},
-        {3.9, "data: {\"choices\":[{\"index\":0,\"delta\":{\"reasoning_content\":\" 정리하면\"}}]}"},
+        {0.3,
+         "data: {\"choices\":[{\"index\":0,\"delta\":{\"reasoning_content\":\"먼저 조건을\"}}]}"},
+        {3.9,
+         "data: {\"choices\":[{\"index\":0,\"delta\":{\"reasoning_content\":\" 정리하면\"}}]}"},
         {4.0, "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"B\"},\"finish_reason\":"
               "\"stop\"}]}"},
         {4.01, "data: [DONE]"},
@@ -249,7 +255,8 @@ static void test_b23_reasoning_ttft(void **state)
 
     /* Truncated by max_tokens during reasoning. */
     static const pt_timed cut[] = {
-        {0.3, "data: {\"choices\":[{\"index\":0,\"delta\":{\"reasoning_content\":\"먼저 조건을\"}}]}"},
+        {0.3,
+         "data: {\"choices\":[{\"index\":0,\"delta\":{\"reasoning_content\":\"먼저 조건을\"}}]}"},
         {3.9, "data: {\"choices\":[{\"index\":0,\"delta\":{\"reasoning_content\":\" 정리하면\"},"
               "\"finish_reason\":\"length\"}]}"},
         {4.01, "data: [DONE]"},
@@ -291,7 +298,8 @@ static void test_b29_length_exhausted(void **state)
 {
     static const char sse[] =
         "data: {\"id\":\"c2\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,"
-        "\"delta\":{\"role\":\"assistant\",\"content\":\"\",\"reasoning_content\":\"문제를 보면 ... "
+        "\"delta\":{\"role\":\"assistant\",\"content\":\"\",\"reasoning_content\":\"문제를 보면 "
+        "... "
         "(길게 계속)\"},\"finish_reason\":null}]}\n\n"
         "data: {\"id\":\"c2\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,"
         "\"delta\":{\"content\":\"\"},\"finish_reason\":\"length\"}]}\n\n"
@@ -351,7 +359,8 @@ static void check_truncated(const kv_response *r)
 
 static void test_truncated_without_done(void **state)
 {
-    static const char body[] = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"서\"}}]}\n\n";
+    static const char body[] =
+        "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"서\"}}]}\n\n";
     pt_run_all_splits(SPEC, 200, body, sizeof body - 1, check_truncated);
     /* A last event without its blank line still counts, then truncation. */
     kv_response *r = pt_response_new();
@@ -462,7 +471,8 @@ static void test_llamacpp_timings(void **state)
     assert_near(t.server_decode_tps, 50.0, 1e-9);
 
     static const char both[] =
-        "data: {\"choices\":[{\"finish_reason\":\"stop\",\"index\":0,\"delta\":{\"content\":\"x\"}}],"
+        "data: "
+        "{\"choices\":[{\"finish_reason\":\"stop\",\"index\":0,\"delta\":{\"content\":\"x\"}}],"
         "\"usage\":{\"completion_tokens\":247,\"prompt_tokens\":1085,\"total_tokens\":1332},"
         "\"timings\":{\"prompt_n\":1000,\"predicted_n\":240,\"predicted_ms\":933.63}}\n\n"
         "data: [DONE]\n\n";
@@ -501,16 +511,14 @@ static void test_model_spec(void **state)
     assert_string_equal(m.api_key_env, "OPENAI_API_KEY");
     assert_string_equal(kv_provider_name(m.kind), "openai");
 
-    assert_int_equal(
-        kv_model_spec_parse("openai:deepseek-chat@https://api.deepseek.com/v1/", &m, err,
-                            sizeof err),
-        0);
+    assert_int_equal(kv_model_spec_parse("openai:deepseek-chat@https://api.deepseek.com/v1/", &m,
+                                         err, sizeof err),
+                     0);
     assert_string_equal(m.base_url, "https://api.deepseek.com/v1"); /* trailing '/' dropped */
     assert_string_equal(m.api_key_env, "OPENAI_API_KEY");
 
-    assert_int_equal(kv_model_spec_parse("anthropic:claude-3-5-sonnet@20240620", &m, err,
-                                         sizeof err),
-                     0);
+    assert_int_equal(
+        kv_model_spec_parse("anthropic:claude-3-5-sonnet@20240620", &m, err, sizeof err), 0);
     assert_string_equal(m.name, "claude-3-5-sonnet@20240620"); /* '@' not before a URL */
     assert_string_equal(m.base_url, "https://api.anthropic.com/v1");
     assert_string_equal(m.api_key_env, "ANTHROPIC_API_KEY");
@@ -534,8 +542,7 @@ static void test_model_spec(void **state)
     assert_int_equal(kv_model_spec_parse("openai", &m, err, sizeof err), -1);
     assert_string_equal(err, "missing model name in model spec 'openai' "
                              "(PROVIDER:MODEL[@BASE_URL])");
-    assert_int_equal(kv_model_spec_parse("openai:@http://127.0.0.1:1/v1", &m, err, sizeof err),
-                     -1);
+    assert_int_equal(kv_model_spec_parse("openai:@http://127.0.0.1:1/v1", &m, err, sizeof err), -1);
     assert_non_null(strstr(err, "missing model name"));
     assert_int_equal(kv_model_spec_parse("", &m, err, sizeof err), -1);
     assert_int_equal(kv_model_spec_parse("OpenAI:m", &m, err, sizeof err), -1);

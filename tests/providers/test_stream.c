@@ -16,8 +16,7 @@ typedef struct collect {
     int stop_after; /* return 7 after this many events (0 = never) */
 } collect;
 
-static int on_sse(void *ctx, const char *event, size_t event_len, const char *data,
-                  size_t data_len)
+static int on_sse(void *ctx, const char *event, size_t event_len, const char *data, size_t data_len)
 {
     collect *c = ctx;
     assert_int_equal(strlen(event), event_len); /* NUL-terminated */
@@ -118,8 +117,7 @@ static void test_sse_b17_utf8_split(void **state)
     size_t n = pt_unhex("646174613a207b2263686f69636573223a5b7b2264656c7461223a7b22636f6e74656e"
                         "74223a22ec95",
                         body, sizeof body);
-    n += pt_unhex("88eb8595227d7d5d7d0a0a646174613a205b444f4e455d0a0a", body + n,
-                  sizeof body - n);
+    n += pt_unhex("88eb8595227d7d5d7d0a0a646174613a205b444f4e455d0a0a", body + n, sizeof body - n);
     check_sse(body, n, "|{\"choices\":[{\"delta\":{\"content\":\"안녕\"}}]}\x1e|[DONE]\x1e", 2);
 }
 
@@ -204,9 +202,12 @@ static void test_ndjson_crlf_and_flush(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sse_b18_comments),   cmocka_unit_test(test_sse_line_ends),
-        cmocka_unit_test(test_sse_fields),         cmocka_unit_test(test_sse_b17_utf8_split),
-        cmocka_unit_test(test_sse_pending_and_stop), cmocka_unit_test(test_ndjson_b33),
+        cmocka_unit_test(test_sse_b18_comments),
+        cmocka_unit_test(test_sse_line_ends),
+        cmocka_unit_test(test_sse_fields),
+        cmocka_unit_test(test_sse_b17_utf8_split),
+        cmocka_unit_test(test_sse_pending_and_stop),
+        cmocka_unit_test(test_ndjson_b33),
         cmocka_unit_test(test_ndjson_crlf_and_flush),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

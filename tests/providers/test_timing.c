@@ -26,9 +26,9 @@ static void test_b25_output_tps(void **state)
     assert_near(NS_TO_S(t.ttft_ns), 0.5, 1e-9);
     assert_near(NS_TO_S(t.e2e_ns), 2.5, 1e-9);
     /* The other definitions, each named in the report. */
-    assert_near(t.request_tps, 40.4, 1e-9);  /* N_out / E2E */
-    assert_near(t.decode_tps, 50.0, 1e-9);   /* (N_out - 1) / (E2E - TTFT) */
-    assert_int_equal(t.tpot_ns, 20000000);   /* 2 s / 100 */
+    assert_near(t.request_tps, 40.4, 1e-9); /* N_out / E2E */
+    assert_near(t.decode_tps, 50.0, 1e-9);  /* (N_out - 1) / (E2E - TTFT) */
+    assert_int_equal(t.tpot_ns, 20000000);  /* 2 s / 100 */
     assert_true(t.server_decode_tps == -1);
     /* Not the wrong ones from the bug report. */
     assert_true(t.output_tps != 240.4 && t.output_tps != 40.4);
@@ -130,9 +130,9 @@ static void test_b27_retry_after(void **state)
                                        "Wed, 21 Oct 2026 07:27:35 GMT", 0),
                      25000);
     /* The obsolete forms of HTTP-date (RFC 9110 §5.6.7). */
-    assert_int_equal(kv_retry_after_ms("Wednesday, 21-Oct-26 07:28:00 GMT", NULL,
-                                       "Wed Oct 21 07:27:00 2026", 0),
-                     60000);
+    assert_int_equal(
+        kv_retry_after_ms("Wednesday, 21-Oct-26 07:28:00 GMT", NULL, "Wed Oct 21 07:27:00 2026", 0),
+        60000);
     /* No Date header: minus now (Unix ms); 2026-10-21T07:28:00Z = 1792567680 s. */
     assert_int_equal(kv_retry_after_ms("Wed, 21 Oct 2026 07:28:00 GMT", NULL, NULL,
                                        INT64_C(1792567680000) - 90000),
