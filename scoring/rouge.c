@@ -1,13 +1,17 @@
 /*
  * ROUGE as rouge-score 0.1.2 computes it (rouge_scorer.py), on token ids.
  *
- * Each call tokenizes both sides with the chosen tokenizer, interns the
- * tokens to integer ids (equal bytes = equal token, no normalization), and
- * then works on id arrays:
+ * A scorer (kv_rouge) tokenizes the prediction once and each target in turn,
+ * interning the tokens to integer ids (equal bytes = equal token, no
+ * normalization) in one table per segment, and then works on id arrays:
  *  - ROUGE-N: clipped n-gram overlap, counted in a hash table of n-grams;
  *    P = overlap / max(#prediction n-grams, 1), R = overlap / max(#target
  *    n-grams, 1).
- *  - ROUGE-L: LCS length with two DP rows; 0 when either side is empty.
+ *  - ROUGE-L: LCS length, 0 when either side is empty. The common prefix and
+ *    suffix are matched directly and the middle is computed bit-parallel
+ *    (Allison–Dix / Hyyrö: one machine word per 64 tokens of the shorter
+ *    side, V' = (V + (V & M)) | (V & ~M), LCS = zero bits of V), which gives
+ *    the length of the DP table's LCS exactly.
  *  - ROUGE-Lsum: sentences are the "\n"-separated lines (empty lines
  *    dropped), each tokenized on its own. For every target sentence, the
  *    union of the target indices on one LCS with each prediction sentence,
@@ -17,6 +21,11 @@
  *    count as hits while both sides still have an unused occurrence of that
  *    token (per-token budgets against double counting).
  * F = 2PR/(P+R) evaluated as ((2·P)·R)/(P+R) like Python, 0 when P+R = 0.
+ *
+ * The "rouge" (rouge-score's DefaultTokenizer) and "whitespace" tokenizers
+ * run inline, straight from the text to ids (the same tokens as
+ * kv_tok_rouge / kv_tok_whitespace, without building the joined string);
+ * any other tokenizer is called and its output split on single spaces.
  */
 #include "scoring/rouge.h"
 
@@ -27,6 +36,11 @@
 #include <string.h>
 
 #include "src/buf.h"
+#include "tokenizers/porter.h"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 static void set_err(char *err, size_t errlen, const char *msg)
 {
@@ -61,166 +75,609 @@ const char *kv_rouge_type_name(int type)
     return "rouge?";
 }
 
-/* ---- token interning ------------------------------------------------ */
+/* ---- the scorer -------------------------------------------------------- */
 
-static uint64_t hash_bytes(const char *s, size_t n)
-{
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211ull;
-    }
-    return h;
-}
+/* A token in the per-segment table. Tokens of up to 16 bytes are identified
+ * by (k1, k2, len) alone: k1 = the first min(len, 8) bytes (zero-padded),
+ * k2 = the last 8 bytes when len > 8, else 0. Longer tokens carry a hash in
+ * k1 and their first 8 bytes in k2, and are compared byte by byte. */
+typedef struct tslot {
+    uint64_t k1, k2;
+    const char *p;
+    uint32_t len;
+    uint32_t id;
+    uint32_t gen; /* the slot is in use in this segment when gen == r->gen */
+    uint32_t pad_;
+} tslot;
 
-/* Maps token bytes to dense ids 0..count-1. Tokens point into buffers that
- * the caller keeps alive and unchanged while the interner is used. */
-typedef struct interner {
-    uint32_t *slots; /* id + 1, 0 = empty */
-    size_t mask;
-    const char **ptr;
-    uint32_t *len;
-    size_t count, cap;
-} interner;
-
-static void interner_init(interner *in, size_t expected)
-{
-    size_t size = 16;
-    while (size < expected * 2)
-        size *= 2;
-    in->slots = kv_xcalloc(size, sizeof *in->slots);
-    in->mask = size - 1;
-    in->cap = expected ? expected : 1;
-    in->ptr = kv_xmalloc(in->cap * sizeof *in->ptr);
-    in->len = kv_xmalloc(in->cap * sizeof *in->len);
-    in->count = 0;
-}
-
-static void interner_free(interner *in)
-{
-    free(in->slots);
-    free(in->ptr);
-    free(in->len);
-}
-
-static uint32_t intern(interner *in, const char *s, size_t n)
-{
-    size_t at = (size_t)hash_bytes(s, n) & in->mask;
-    for (;;) {
-        uint32_t v = in->slots[at];
-        if (v == 0)
-            break;
-        if (in->len[v - 1] == n && memcmp(in->ptr[v - 1], s, n) == 0)
-            return v - 1;
-        at = (at + 1) & in->mask;
-    }
-    /* `expected` was an upper bound on distinct tokens, so the table never
-     * fills past half; grow the id arrays only as a safeguard. */
-    if (in->count == in->cap) {
-        in->cap *= 2;
-        in->ptr = kv_xrealloc(in->ptr, in->cap * sizeof *in->ptr);
-        in->len = kv_xrealloc(in->len, in->cap * sizeof *in->len);
-    }
-    uint32_t id = (uint32_t)in->count++;
-    in->ptr[id] = s;
-    in->len[id] = (uint32_t)n;
-    in->slots[at] = id + 1;
-    return id;
-}
-
-/* ---- tokenized sides ------------------------------------------------ */
-
-/* One side (target or prediction): its tokenizer output, the token ids, and
- * for ROUGE-Lsum the sentence boundaries as token offsets. */
+/* One side (the prediction or one target): token ids and, for ROUGE-Lsum,
+ * where each sentence starts. */
 typedef struct side {
-    kv_buf text;      /* tokenizer output: tokens joined by single spaces */
-    size_t *sent_end; /* byte end in `text` of each sentence (Lsum) */
-    size_t n_sent;
     uint32_t *ids;
-    size_t n_ids;
-    size_t *sent_tok; /* token offset where sentence k starts; [n_sent] = n_ids */
+    size_t n, cap;
+    size_t *sent; /* sent[k] = token offset of sentence k; sent[n_sent] = n */
+    size_t n_sent, sent_cap;
+    kv_buf text;      /* tokenizer output (generic tokenizers only) */
+    size_t *sent_end; /* byte ends of the sentences in `text` (generic Lsum) */
+    size_t sent_end_cap;
 } side;
 
-static void side_free(side *sd)
-{
-    kv_buf_free(&sd->text);
-    free(sd->sent_end);
-    free(sd->ids);
-    free(sd->sent_tok);
-}
+enum { MODE_GENERIC, MODE_ROUGE, MODE_WHITESPACE };
 
-static size_t count_tokens(const char *s, size_t n)
-{
-    if (n == 0)
-        return 0;
-    size_t k = 1;
-    for (size_t i = 0; i < n; i++)
-        k += s[i] == ' ';
-    return k;
-}
+struct kv_rouge {
+    kv_tokenize_fn fn;
+    int flags;
+    int mode;
+    bool stem;
+    /* token table */
+    tslot *tab;
+    size_t tab_cap;  /* slots allocated */
+    size_t tab_used; /* power of two <= tab_cap in use this segment */
+    unsigned shift;  /* 64 - log2(tab_used) */
+    uint32_t gen, nids;
+    /* lowercased (and stemmed) token bytes of the rouge tokenizer */
+    char *arena;
+    size_t arena_len, arena_cap;
+    /* sides[0] = prediction, sides[1 + k] = target k */
+    side *sides;
+    size_t n_sides;
+    /* scratch */
+    uint64_t *bits;
+    size_t bits_cap;
+    uint32_t *u32;
+    size_t u32_cap;
+    unsigned char *hit;
+    size_t hit_cap;
+    uint64_t *masks; /* token-byte bitmap of the line being tokenized */
+    size_t masks_cap;
+};
 
-/* Tokenizes s[0..n) into sd->text; with `by_line`, line by line on "\n"
- * with empty lines dropped, recording where each sentence ends. */
-static int side_tokenize(const kv_rouge_opts *o, const char *s, size_t n, bool by_line, side *sd)
+kv_rouge *kv_rouge_new(const kv_rouge_opts *o)
 {
+    kv_rouge *r = kv_xcalloc(1, sizeof *r);
     const kv_tokenizer *tk = o && o->tokenizer ? o->tokenizer : NULL;
-    kv_tokenize_fn fn = tk ? tk->fn : kv_tok_rouge;
-    int flags = o ? o->tokenizer_flags : 0;
-    kv_buf_put(&sd->text, "", 0);
-    if (!by_line)
-        return fn(s, n, flags, &sd->text);
-    size_t cap = 0;
+    r->fn = tk ? tk->fn : kv_tok_rouge;
+    r->flags = o ? o->tokenizer_flags : 0;
+    r->stem = (r->flags & KV_TOK_STEM) != 0;
+    r->mode = r->fn == kv_tok_rouge        ? MODE_ROUGE
+              : r->fn == kv_tok_whitespace ? MODE_WHITESPACE
+                                           : MODE_GENERIC;
+    return r;
+}
+
+void kv_rouge_free(kv_rouge *r)
+{
+    if (!r)
+        return;
+    free(r->tab);
+    free(r->arena);
+    for (size_t k = 0; k < r->n_sides; k++) {
+        free(r->sides[k].ids);
+        free(r->sides[k].sent);
+        kv_buf_free(&r->sides[k].text);
+        free(r->sides[k].sent_end);
+    }
+    free(r->sides);
+    free(r->bits);
+    free(r->u32);
+    free(r->hit);
+    free(r->masks);
+    free(r);
+}
+
+static void *grow(void *p, size_t *cap, size_t need, size_t elem)
+{
+    if (*cap >= need)
+        return p;
+    size_t c = *cap ? *cap : 16;
+    while (c < need)
+        c *= 2;
+    *cap = c;
+    return kv_xrealloc(p, c * elem);
+}
+
+/* ---- token table ------------------------------------------------------- */
+
+static void table_reset(kv_rouge *r, size_t expected)
+{
+    size_t want = 64;
+    unsigned bits = 6;
+    while (want < expected * 2) {
+        want *= 2;
+        bits++;
+    }
+    if (r->tab_cap < want || r->gen == UINT32_MAX) {
+        free(r->tab);
+        r->tab = kv_xcalloc(want, sizeof *r->tab);
+        r->tab_cap = want;
+        r->gen = 0;
+    }
+    r->tab_used = want;
+    r->shift = 64 - bits;
+    r->gen++;
+    r->nids = 0;
+}
+
+static inline size_t tab_home(const kv_rouge *r, uint64_t k1, uint64_t k2, uint32_t len)
+{
+    uint64_t h = (k1 ^ (k2 * 0xC2B2AE3D27D4EB4Full) ^ len) * 0x9E3779B97F4A7C15ull;
+    return (size_t)(h >> r->shift);
+}
+
+static void table_grow(kv_rouge *r)
+{
+    tslot *old = r->tab;
+    size_t oldused = r->tab_used;
+    uint32_t oldgen = r->gen;
+    size_t used = oldused * 2;
+    r->tab_cap = r->tab_cap > used ? r->tab_cap : used;
+    r->tab = kv_xcalloc(r->tab_cap, sizeof *r->tab);
+    r->tab_used = used;
+    r->shift--;
+    r->gen = 1;
+    size_t mask = used - 1;
+    for (size_t i = 0; i < oldused; i++) {
+        if (old[i].gen != oldgen)
+            continue;
+        size_t j = tab_home(r, old[i].k1, old[i].k2, old[i].len);
+        while (r->tab[j].gen == r->gen)
+            j = (j + 1) & mask;
+        r->tab[j] = old[i];
+        r->tab[j].gen = r->gen;
+    }
+    free(old);
+}
+
+/* The bytes s[a .. a+len) (len <= 8) as a little-endian word, zero-padded;
+ * s has n bytes. Reads 8 bytes at a time, backing off from the end of s. */
+static inline uint64_t load_at(const char *s, size_t n, size_t a, size_t len)
+{
+    uint64_t w = 0;
+    if (n - a >= 8) {
+        memcpy(&w, s + a, 8);
+    } else if (n >= 8) {
+        memcpy(&w, s + n - 8, 8);
+        w >>= 8 * (8 - (n - a));
+    } else {
+        for (size_t k = 0; k < n - a; k++)
+            w |= (uint64_t)(unsigned char)s[a + k] << (8 * k);
+    }
+    if (len < 8)
+        w &= ((uint64_t)1 << (8 * len)) - 1;
+    return w;
+}
+
+static uint64_t long_hash(const char *s, size_t n)
+{
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ (n * 0xC2B2AE3D27D4EB4Full);
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0x94D049BB133111EBull;
+        h ^= h >> 31;
+        s += 8;
+        n -= 8;
+    }
+    uint64_t w = 0;
+    for (size_t k = 0; k < n; k++)
+        w |= (uint64_t)(unsigned char)s[k] << (8 * k);
+    h = (h ^ w) * 0x94D049BB133111EBull;
+    return h ^ (h >> 32);
+}
+
+/* The id of the token with keys (k1, k2, len) (see tslot); p = its bytes,
+ * which must stay readable for the segment when len > 16. */
+static inline uint32_t intern_key(kv_rouge *r, uint64_t k1, uint64_t k2, size_t len, const char *p)
+{
+    if (((size_t)r->nids + 1) * 2 > r->tab_used)
+        table_grow(r);
+    size_t mask = r->tab_used - 1, j = tab_home(r, k1, k2, (uint32_t)len);
+    for (;;) {
+        tslot *e = &r->tab[j];
+        if (e->gen != r->gen) {
+            e->k1 = k1;
+            e->k2 = k2;
+            e->p = p;
+            e->len = (uint32_t)len;
+            e->gen = r->gen;
+            e->id = r->nids++;
+            return e->id;
+        }
+        if (e->k1 == k1 && e->k2 == k2 && e->len == len &&
+            (len <= 16 || memcmp(e->p, p, len) == 0))
+            return e->id;
+        j = (j + 1) & mask;
+    }
+}
+
+/* The id of the token s[a .. a+len), s having n bytes. */
+static inline uint32_t intern(kv_rouge *r, const char *s, size_t n, size_t a, size_t len)
+{
+    uint64_t k1, k2 = 0;
+    if (len <= 8) {
+        k1 = load_at(s, n, a, len);
+    } else if (len <= 16) {
+        memcpy(&k1, s + a, 8);
+        memcpy(&k2, s + a + len - 8, 8);
+    } else {
+        k1 = long_hash(s + a, len);
+        memcpy(&k2, s + a, 8);
+    }
+    return intern_key(r, k1, k2, len, s + a);
+}
+
+static inline void side_push(side *sd, uint32_t id)
+{
+    if (sd->n == sd->cap)
+        sd->ids = grow(sd->ids, &sd->cap, sd->n + 1, sizeof *sd->ids);
+    sd->ids[sd->n++] = id;
+}
+
+/* ---- tokenizers, straight to ids --------------------------------------- */
+
+/* rouge tokenizer byte classes: 1 = [a-z0-9], 2 = [A-Z], 3 = 0xC4 / 0xE2
+ * (may start U+0130 / U+212A), 0 = separator (every other byte: ASCII
+ * punctuation and space, and the bytes of every other non-ASCII character,
+ * including ill-formed ones, which decode to U+FFFD) */
+static const unsigned char rouge_class[256] = {
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+    ['8'] = 1, ['9'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+    ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1,
+    ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1,
+    ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1, ['A'] = 2, ['B'] = 2, ['C'] = 2, ['D'] = 2,
+    ['E'] = 2, ['F'] = 2, ['G'] = 2, ['H'] = 2, ['I'] = 2, ['J'] = 2, ['K'] = 2, ['L'] = 2,
+    ['M'] = 2, ['N'] = 2, ['O'] = 2, ['P'] = 2, ['Q'] = 2, ['R'] = 2, ['S'] = 2, ['T'] = 2,
+    ['U'] = 2, ['V'] = 2, ['W'] = 2, ['X'] = 2, ['Y'] = 2, ['Z'] = 2, [0xC4] = 3, [0xE2] = 3,
+};
+
+/* Ends the token being built at arena[arena_len .. +len): stems it when
+ * asked and interns it. */
+static inline void rouge_flush(kv_rouge *r, side *sd, size_t len)
+{
+    char *tok = r->arena + r->arena_len;
+    if (r->stem && len > 3)
+        len = kv_porter_stem(tok, len, tok);
+    side_push(sd, intern(r, r->arena, r->arena_cap, r->arena_len, len));
+    r->arena_len += len;
+}
+
+/* kv_tok_rouge's tokens of s[0..n) (see tokenizers/tok_rouge.c: ASCII is
+ * lowercased, U+0130 is "i" followed by a separator, U+212A is "k", every
+ * other byte outside [A-Za-z0-9] separates). The tokens are written to the
+ * arena, which the caller has sized for them. */
+static void tokenize_rouge(kv_rouge *r, side *sd, const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t len = 0;
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = u[i];
+        unsigned k = rouge_class[c];
+        if (k == 1) {
+            r->arena[r->arena_len + len++] = (char)c;
+            i++;
+            continue;
+        }
+        if (k == 2) {
+            r->arena[r->arena_len + len++] = (char)(c | 0x20);
+            i++;
+            continue;
+        }
+        if (k == 3) {
+            if (c == 0xE2 && n - i >= 3 && u[i + 1] == 0x84 && u[i + 2] == 0xAA) {
+                r->arena[r->arena_len + len++] = 'k'; /* KELVIN SIGN */
+                i += 3;
+                continue;
+            }
+            if (c == 0xC4 && n - i >= 2 && u[i + 1] == 0xB0) {
+                r->arena[r->arena_len + len++] = 'i'; /* U+0130 → "i" U+0307 */
+                i += 2;
+                rouge_flush(r, sd, len);
+                len = 0;
+                continue;
+            }
+        }
+        if (len) {
+            rouge_flush(r, sd, len);
+            len = 0;
+        }
+        i++;
+    }
+    if (len)
+        rouge_flush(r, sd, len);
+}
+
+/* Python whitespace: 1 = ASCII whitespace, 2 = a lead byte that may start a
+ * non-ASCII one (C2, E1, E2, E3). */
+#if !defined(__SSE2__)
+static const unsigned char ws_class[256] = {
+    [0x09] = 1, [0x0A] = 1, [0x0B] = 1, [0x0C] = 1, [0x0D] = 1, [0x1C] = 1, [0x1D] = 1,
+    [0x1E] = 1, [0x1F] = 1, [0x20] = 1, [0xC2] = 2, [0xE1] = 2, [0xE2] = 2, [0xE3] = 2,
+};
+#endif
+
+/* Byte length of the non-ASCII Python whitespace character at u[i] (whose
+ * class is 2), or 0: U+0085, U+00A0, U+1680, U+2000–200A, U+2028, U+2029,
+ * U+202F, U+205F, U+3000. A lead byte always starts a character, whatever
+ * precedes it, so the byte patterns decide exactly as decoding would. */
+static inline size_t ws_wide(const unsigned char *u, size_t n, size_t i)
+{
+    unsigned c = u[i];
+    if (c == 0xC2)
+        return n - i >= 2 && (u[i + 1] == 0x85 || u[i + 1] == 0xA0) ? 2 : 0;
+    if (n - i < 3)
+        return 0;
+    unsigned b = u[i + 1], d = u[i + 2];
+    if (c == 0xE1)
+        return b == 0x9A && d == 0x80 ? 3 : 0;
+    if (c == 0xE3)
+        return b == 0x80 && d == 0x80 ? 3 : 0;
+    /* c == 0xE2 */
+    if (b == 0x80)
+        return (d >= 0x80 && d <= 0x8A) || d == 0xA8 || d == 0xA9 || d == 0xAF ? 3 : 0;
+    return b == 0x81 && d == 0x9F ? 3 : 0;
+}
+
+/* ---- the same tokens from bitmaps ---------------------------------------
+ *
+ * A line is classified 64 bytes at a time (SSE2 where available) into a
+ * bitmap of token bytes, and the tokens are its runs of set bits: the rouge
+ * tokenizer's tokens are the runs of [A-Za-z0-9], the whitespace tokenizer's
+ * the runs of bytes that are not Python whitespace. Lead bytes that may start
+ * a special character (U+0130 / U+212A for rouge, a non-ASCII space for
+ * whitespace) are checked one by one; a line with U+0130 or U+212A goes
+ * through tokenize_rouge above. */
+
+#if defined(__SSE2__)
+/* bytes of v with (v - lo) mod 256 < count (count < 128) */
+static inline __m128i in_range(__m128i v, unsigned char lo, unsigned char count)
+{
+    __m128i d = _mm_sub_epi8(v, _mm_set1_epi8((char)lo));
+    return _mm_cmplt_epi8(_mm_xor_si128(d, _mm_set1_epi8((char)0x80)),
+                          _mm_set1_epi8((char)(0x80 + count)));
+}
+#endif
+
+/* For the 64 readable bytes at u: *a = class bits, *c = candidate bits.
+ * rouge: class = [A-Za-z0-9], candidates = C4, E2.
+ * whitespace: class = ASCII Python whitespace, candidates = C2, E1, E2, E3. */
+static inline void masks64(const unsigned char *u, bool ws, uint64_t *a, uint64_t *c)
+{
+    uint64_t ma = 0, mc = 0;
+#if defined(__SSE2__)
+    for (int q = 0; q < 4; q++) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(u + 16 * q));
+        __m128i x, y;
+        if (ws) {
+            x = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(0x20)),
+                             _mm_or_si128(in_range(v, 0x09, 5), in_range(v, 0x1C, 4)));
+            y = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xC2)),
+                             in_range(v, 0xE1, 3));
+        } else {
+            x = _mm_or_si128(in_range(v, '0', 10),
+                             in_range(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 26));
+            y = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xC4)),
+                             _mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xE2)));
+        }
+        ma |= (uint64_t)(uint32_t)_mm_movemask_epi8(x) << (16 * q);
+        mc |= (uint64_t)(uint32_t)_mm_movemask_epi8(y) << (16 * q);
+    }
+#else
+    for (int k = 0; k < 64; k++) {
+        unsigned b = u[k];
+        unsigned cl = ws ? ws_class[b] : rouge_class[b];
+        if (ws ? cl == 1 : (cl == 1 || cl == 2))
+            ma |= (uint64_t)1 << k;
+        else if (cl == (ws ? 2u : 3u))
+            mc |= (uint64_t)1 << k;
+    }
+#endif
+    *a = ma;
+    *c = mc;
+}
+
+static inline size_t ctz64(uint64_t x)
+{
+    return (size_t)__builtin_ctzll(x);
+}
+
+static inline uint64_t or_lower(uint64_t w, size_t len)
+{
+    uint64_t m = 0x2020202020202020ull;
+    if (len < 8)
+        m &= ((uint64_t)1 << (8 * len)) - 1;
+    return w | m;
+}
+
+/* One rouge token: the source bytes s[a .. a+len), all [A-Za-z0-9]. */
+static inline void emit_rouge(kv_rouge *r, side *sd, const char *s, size_t n, size_t a,
+                              size_t len)
+{
+    if (!r->stem && len <= 16) {
+        /* lowercase = OR 0x20 on [A-Za-z0-9]; keys as intern() computes
+         * them from the lowercased bytes */
+        uint64_t k1, k2 = 0;
+        if (len <= 8) {
+            k1 = or_lower(load_at(s, n, a, len), len);
+        } else {
+            memcpy(&k1, s + a, 8);
+            memcpy(&k2, s + a + len - 8, 8);
+            k1 |= 0x2020202020202020ull;
+            k2 |= 0x2020202020202020ull;
+        }
+        side_push(sd, intern_key(r, k1, k2, len, s + a)); /* p unused: len <= 16 */
+        return;
+    }
+    char *tok = r->arena + r->arena_len;
+    for (size_t k = 0; k < len; k++)
+        tok[k] = (char)(s[a + k] | 0x20);
+    rouge_flush(r, sd, len);
+}
+
+static void tokenize_fast(kv_rouge *r, side *sd, const char *s, size_t n)
+{
+    bool ws = r->mode == MODE_WHITESPACE;
+    const unsigned char *u = (const unsigned char *)s;
+    size_t nw = (n + 63) / 64;
+    r->masks = grow(r->masks, &r->masks_cap, nw + 1, sizeof *r->masks);
+    uint64_t *tm = r->masks;
+    uint64_t carry = 0; /* bytes of a non-ASCII space running into the next word */
+    for (size_t w = 0; w < nw; w++) {
+        size_t base = 64 * w, avail = n - base;
+        const unsigned char *blk = u + base;
+        unsigned char tmp[64];
+        uint64_t live = ~(uint64_t)0;
+        if (avail < 64) {
+            memset(tmp, 0, sizeof tmp);
+            memcpy(tmp, blk, avail);
+            blk = tmp;
+            live = ((uint64_t)1 << avail) - 1;
+        }
+        uint64_t a, c;
+        masks64(blk, ws, &a, &c);
+        c &= live;
+        if (ws) {
+            uint64_t sp = a | carry;
+            carry = 0;
+            while (c) {
+                size_t k = ctz64(c);
+                c &= c - 1;
+                size_t wl = ws_wide(u, n, base + k);
+                if (wl == 0)
+                    continue;
+                if (k + wl <= 64) {
+                    sp |= (((uint64_t)1 << wl) - 1) << k;
+                } else {
+                    sp |= ~(uint64_t)0 << k;
+                    carry = ((uint64_t)1 << (k + wl - 64)) - 1;
+                }
+            }
+            tm[w] = ~sp & live;
+        } else {
+            while (c) {
+                size_t pos = base + ctz64(c);
+                c &= c - 1;
+                if ((u[pos] == 0xE2 && n - pos >= 3 && u[pos + 1] == 0x84 && u[pos + 2] == 0xAA) ||
+                    (u[pos] == 0xC4 && n - pos >= 2 && u[pos + 1] == 0xB0)) {
+                    tokenize_rouge(r, sd, s, n);
+                    return;
+                }
+            }
+            tm[w] = a & live;
+        }
+    }
+    size_t pos = 0;
+    for (;;) {
+        size_t w = pos >> 6;
+        if (w >= nw)
+            return;
+        uint64_t m = tm[w] & (~(uint64_t)0 << (pos & 63));
+        while (!m) {
+            if (++w >= nw)
+                return;
+            m = tm[w];
+        }
+        size_t start = (w << 6) | ctz64(m);
+        uint64_t z = ~tm[w] & (~(uint64_t)0 << (start & 63));
+        while (!z && ++w < nw)
+            z = ~tm[w];
+        size_t end = z ? (w << 6) | ctz64(z) : n;
+        if (ws)
+            side_push(sd, intern(r, s, n, start, end - start));
+        else
+            emit_rouge(r, sd, s, n, start, end - start);
+        pos = end;
+    }
+}
+
+/* Fast tokenization of one side; `by_line`: sentence by sentence. */
+static void side_fast(kv_rouge *r, side *sd, const char *s, size_t n, bool by_line)
+{
+    sd->n = 0;
+    sd->n_sent = 0;
+    if (!by_line) {
+        tokenize_fast(r, sd, s, n);
+        return;
+    }
+    sd->sent = grow(sd->sent, &sd->sent_cap, 1, sizeof *sd->sent);
+    sd->sent[0] = 0;
     size_t start = 0;
     while (start <= n) {
         const char *nl = memchr(s + start, '\n', n - start);
         size_t end = nl ? (size_t)(nl - s) : n;
         if (end > start) {
-            /* Sentences are kept apart by a space so that the joined text
-             * still splits into tokens; the recorded ends tell them apart. */
-            size_t before = sd->text.len;
-            if (before > 0)
-                kv_buf_putc(&sd->text, ' ');
-            size_t mark = sd->text.len;
-            if (fn(s + start, end - start, flags, &sd->text) != 0)
-                return -1;
-            if (sd->text.len == mark) {
-                sd->text.len = before;
-                sd->text.p[before] = '\0';
-            }
-            if (sd->n_sent == cap) {
-                cap = cap ? cap * 2 : 8;
-                sd->sent_end = kv_xrealloc(sd->sent_end, cap * sizeof *sd->sent_end);
-            }
-            sd->sent_end[sd->n_sent++] = sd->text.len;
+            tokenize_fast(r, sd, s + start, end - start);
+            sd->sent = grow(sd->sent, &sd->sent_cap, sd->n_sent + 2, sizeof *sd->sent);
+            sd->sent[++sd->n_sent] = sd->n;
         }
         if (!nl)
             break;
         start = end + 1;
     }
-    return 0;
 }
 
-/* Interns the tokens of sd->text, filling ids and (for sentences) sent_tok. */
-static void side_intern(side *sd, interner *in)
+/* Any other tokenizer: its output is split on single spaces (sentences
+ * joined by a space, their ends recorded), as koeval always did. */
+static int side_generic(kv_rouge *r, side *sd, const char *s, size_t n, bool by_line)
 {
-    const char *t = sd->text.p ? sd->text.p : "";
-    size_t n = sd->text.len;
-    sd->ids = kv_xmalloc((count_tokens(t, n) + 1) * sizeof *sd->ids);
-    sd->sent_tok = kv_xmalloc((sd->n_sent + 1) * sizeof *sd->sent_tok);
-    size_t k = 0, sent = 0, i = 0;
-    while (i < n) {
+    kv_buf *t = &sd->text;
+    kv_buf_clear(t);
+    kv_buf_put(t, "", 0);
+    sd->n = 0;
+    sd->n_sent = 0;
+    if (!by_line) {
+        if (r->fn(s, n, r->flags, t) != 0)
+            return -1;
+    } else {
+        size_t start = 0;
+        while (start <= n) {
+            const char *nl = memchr(s + start, '\n', n - start);
+            size_t end = nl ? (size_t)(nl - s) : n;
+            if (end > start) {
+                size_t before = t->len;
+                if (before > 0)
+                    kv_buf_putc(t, ' ');
+                size_t mark = t->len;
+                if (r->fn(s + start, end - start, r->flags, t) != 0)
+                    return -1;
+                if (t->len == mark) {
+                    t->len = before;
+                    t->p[before] = '\0';
+                }
+                sd->sent_end =
+                    grow(sd->sent_end, &sd->sent_end_cap, sd->n_sent + 1, sizeof *sd->sent_end);
+                sd->sent_end[sd->n_sent++] = t->len;
+            }
+            if (!nl)
+                break;
+            start = end + 1;
+        }
+    }
+    const char *p = t->p;
+    size_t len = t->len;
+    sd->sent = grow(sd->sent, &sd->sent_cap, sd->n_sent + 1, sizeof *sd->sent);
+    size_t sent = 0, i = 0;
+    while (i < len) {
         while (sent < sd->n_sent && sd->sent_end[sent] <= i)
-            sd->sent_tok[sent++ + 1] = k;
+            sd->sent[sent++ + 1] = sd->n;
         size_t j = i;
-        while (j < n && t[j] != ' ')
+        while (j < len && p[j] != ' ')
             j++;
-        sd->ids[k++] = intern(in, t + i, j - i);
+        side_push(sd, intern(r, p, len, i, j - i));
         i = j + 1;
     }
     while (sent < sd->n_sent)
-        sd->sent_tok[sent++ + 1] = k;
-    sd->sent_tok[0] = 0;
-    sd->n_ids = k;
+        sd->sent[sent++ + 1] = sd->n;
+    sd->sent[0] = 0;
+    return 0;
+}
+
+static int side_tokenize(kv_rouge *r, side *sd, const char *s, size_t n, bool by_line)
+{
+    if (r->mode == MODE_GENERIC)
+        return side_generic(r, sd, s, n, by_line);
+    side_fast(r, sd, s, n, by_line);
+    return 0;
 }
 
 /* ---- scores ------------------------------------------------------------ */
@@ -253,18 +710,22 @@ static uint64_t hash_ids(const uint32_t *ids, size_t n)
     return h;
 }
 
-static void score_ngrams(const side *t, const side *p, size_t order, kv_rouge_score *out)
+static void score_ngrams(kv_rouge *r, const side *t, const side *p, size_t order,
+                         kv_rouge_score *out)
 {
-    size_t nt = t->n_ids >= order ? t->n_ids - order + 1 : 0;
-    size_t np = p->n_ids >= order ? p->n_ids - order + 1 : 0;
+    size_t nt = t->n >= order ? t->n - order + 1 : 0;
+    size_t np = p->n >= order ? p->n - order + 1 : 0;
     size_t size = 16;
     while (size < (nt + np) * 2)
         size *= 2;
     /* Slot value: index + 1 of the n-gram's first occurrence (target
      * positions first, then prediction positions offset by nt). */
-    uint32_t *slots = kv_xcalloc(size, sizeof *slots);
-    uint32_t *cnt_t = kv_xcalloc(nt + np + 1, sizeof *cnt_t);
-    uint32_t *cnt_p = kv_xcalloc(nt + np + 1, sizeof *cnt_p);
+    size_t need = size + 2 * (nt + np + 1);
+    r->u32 = grow(r->u32, &r->u32_cap, need, sizeof *r->u32);
+    memset(r->u32, 0, need * sizeof *r->u32);
+    uint32_t *slots = r->u32;
+    uint32_t *cnt_t = slots + size;
+    uint32_t *cnt_p = cnt_t + (nt + np + 1);
     for (size_t pos = 0; pos < nt + np; pos++) {
         const uint32_t *g = pos < nt ? t->ids + pos : p->ids + (pos - nt);
         size_t at = (size_t)hash_ids(g, order) & (size - 1);
@@ -290,52 +751,102 @@ static void score_ngrams(const side *t, const side *p, size_t order, kv_rouge_sc
     size_t overlap = 0;
     for (size_t q = 0; q < nt + np; q++)
         overlap += cnt_t[q] < cnt_p[q] ? cnt_t[q] : cnt_p[q];
-    free(slots);
-    free(cnt_t);
-    free(cnt_p);
     double pr = (double)overlap / (double)(np > 1 ? np : 1);
     double rc = (double)overlap / (double)(nt > 1 ? nt : 1);
     set_score(out, pr, rc);
 }
 
-static int score_lcs(const side *t, const side *p, kv_rouge_score *out, char *err, size_t errlen)
+/* LCS length of a[0..na) and b[0..nb), both non-empty after the caller's
+ * prefix/suffix trimming, with a the shorter. */
+static size_t lcs_bits(kv_rouge *r, const uint32_t *a, size_t na, const uint32_t *b, size_t nb)
 {
-    if (t->n_ids == 0 || p->n_ids == 0) {
+    size_t W = (na + 63) / 64;
+    size_t need = (size_t)r->nids * W + W;
+    r->bits = grow(r->bits, &r->bits_cap, need, sizeof *r->bits);
+    uint64_t *M = r->bits, *V = M + (size_t)r->nids * W;
+    if (W == 1) {
+        for (size_t k = 0; k < nb; k++)
+            M[b[k]] = 0;
+        for (size_t k = 0; k < na; k++)
+            M[a[k]] = 0;
+        for (size_t k = 0; k < na; k++)
+            M[a[k]] |= (uint64_t)1 << k;
+        uint64_t v = ~(uint64_t)0;
+        for (size_t k = 0; k < nb; k++) {
+            uint64_t m = M[b[k]];
+            v = (v + (v & m)) | (v & ~m);
+        }
+        uint64_t live = na == 64 ? ~(uint64_t)0 : (((uint64_t)1 << na) - 1);
+        return (size_t)__builtin_popcountll(~v & live);
+    }
+    for (size_t k = 0; k < nb; k++)
+        memset(M + (size_t)b[k] * W, 0, W * sizeof *M);
+    for (size_t k = 0; k < na; k++)
+        memset(M + (size_t)a[k] * W, 0, W * sizeof *M);
+    for (size_t k = 0; k < na; k++)
+        M[(size_t)a[k] * W + k / 64] |= (uint64_t)1 << (k % 64);
+    for (size_t w = 0; w < W; w++)
+        V[w] = ~(uint64_t)0;
+    for (size_t k = 0; k < nb; k++) {
+        const uint64_t *m = M + (size_t)b[k] * W;
+        uint64_t carry = 0;
+        for (size_t w = 0; w < W; w++) {
+            uint64_t v = V[w], u = v & m[w];
+            uint64_t x = v + u;
+            uint64_t c1 = x < v;
+            uint64_t y = x + carry;
+            uint64_t c2 = y < x;
+            carry = c1 | c2;
+            V[w] = y | (v & ~m[w]);
+        }
+    }
+    size_t lcs = 0;
+    for (size_t w = 0; w < W; w++) {
+        uint64_t live = ~(uint64_t)0;
+        if (w == W - 1 && na % 64)
+            live = ((uint64_t)1 << (na % 64)) - 1;
+        lcs += (size_t)__builtin_popcountll(~V[w] & live);
+    }
+    return lcs;
+}
+
+static int score_lcs(kv_rouge *r, const side *t, const side *p, kv_rouge_score *out, char *err,
+                     size_t errlen)
+{
+    if (t->n == 0 || p->n == 0) {
         set_score(out, 0.0, 0.0);
         return 0;
     }
-    if (too_many_cells(t->n_ids, p->n_ids)) {
+    if (too_many_cells(t->n, p->n)) {
         set_err(err, errlen,
                 "rougeL: segment pair too long (tokens x tokens exceeds "
                 "KV_ROUGE_MAX_LCS_CELLS)");
         return -1;
     }
-    size_t cols = p->n_ids;
-    uint32_t *prev = kv_xcalloc(cols + 1, sizeof *prev);
-    uint32_t *cur = kv_xcalloc(cols + 1, sizeof *cur);
-    for (size_t i = 0; i < t->n_ids; i++) {
-        uint32_t ti = t->ids[i];
-        for (size_t j = 1; j <= cols; j++) {
-            if (ti == p->ids[j - 1])
-                cur[j] = prev[j - 1] + 1;
-            else
-                cur[j] = prev[j] > cur[j - 1] ? prev[j] : cur[j - 1];
-        }
-        uint32_t *sw = prev;
-        prev = cur;
-        cur = sw;
-    }
-    size_t lcs = prev[cols];
-    free(prev);
-    free(cur);
-    set_score(out, (double)lcs / (double)p->n_ids, (double)lcs / (double)t->n_ids);
+    const uint32_t *a = t->ids, *b = p->ids;
+    size_t na = t->n, nb = p->n;
+    /* a common prefix and suffix are on some LCS */
+    size_t pre = 0;
+    while (pre < na && pre < nb && a[pre] == b[pre])
+        pre++;
+    size_t suf = 0;
+    while (suf < na - pre && suf < nb - pre && a[na - 1 - suf] == b[nb - 1 - suf])
+        suf++;
+    size_t lcs = pre + suf;
+    a += pre;
+    b += pre;
+    na -= pre + suf;
+    nb -= pre + suf;
+    if (na > 0 && nb > 0)
+        lcs += na <= nb ? lcs_bits(r, a, na, b, nb) : lcs_bits(r, b, nb, a, na);
+    set_score(out, (double)lcs / (double)p->n, (double)lcs / (double)t->n);
     return 0;
 }
 
 /* Marks in `hit` the indices of r on the LCS of r and c that rouge-score's
  * backtrack reads out of the full table `tab` ((nr+1) x (nc+1)). */
 static void lcs_mark(const uint32_t *r, size_t nr, const uint32_t *c, size_t nc, uint32_t *tab,
-                     bool *hit)
+                     unsigned char *hit)
 {
     size_t w = nc + 1;
     for (size_t j = 0; j <= nc; j++)
@@ -353,7 +864,7 @@ static void lcs_mark(const uint32_t *r, size_t nr, const uint32_t *c, size_t nc,
     size_t i = nr, j = nc;
     while (i > 0 && j > 0) {
         if (r[i - 1] == c[j - 1]) {
-            hit[i - 1] = true;
+            hit[i - 1] = 1;
             i--;
             j--;
         } else if (tab[i * w + j - 1] > tab[(i - 1) * w + j]) {
@@ -364,10 +875,10 @@ static void lcs_mark(const uint32_t *r, size_t nr, const uint32_t *c, size_t nc,
     }
 }
 
-static int score_lsum(const side *t, const side *p, size_t n_types, kv_rouge_score *out, char *err,
+static int score_lsum(kv_rouge *r, const side *t, const side *p, kv_rouge_score *out, char *err,
                       size_t errlen)
 {
-    size_t m = t->n_ids, n = p->n_ids;
+    size_t m = t->n, n = p->n;
     if (m == 0 || n == 0) {
         set_score(out, 0.0, 0.0);
         return 0;
@@ -378,37 +889,40 @@ static int score_lsum(const side *t, const side *p, size_t n_types, kv_rouge_sco
                 "KV_ROUGE_MAX_LCS_CELLS)");
         return -1;
     }
-    uint32_t *cnt_r = kv_xcalloc(n_types, sizeof *cnt_r);
-    uint32_t *cnt_c = kv_xcalloc(n_types, sizeof *cnt_c);
+    size_t max_r = 0, max_c = 0;
+    for (size_t s = 0; s < t->n_sent; s++) {
+        size_t len = t->sent[s + 1] - t->sent[s];
+        max_r = len > max_r ? len : max_r;
+    }
+    for (size_t s = 0; s < p->n_sent; s++) {
+        size_t len = p->sent[s + 1] - p->sent[s];
+        max_c = len > max_c ? len : max_c;
+    }
+    size_t n_types = r->nids;
+    size_t need = 2 * n_types + (max_r + 1) * (max_c + 1);
+    r->u32 = grow(r->u32, &r->u32_cap, need, sizeof *r->u32);
+    uint32_t *cnt_r = r->u32, *cnt_c = cnt_r + n_types, *tab = cnt_c + n_types;
+    memset(cnt_r, 0, 2 * n_types * sizeof *cnt_r);
+    r->hit = grow(r->hit, &r->hit_cap, max_r + 1, 1);
+    unsigned char *hit = r->hit;
     for (size_t k = 0; k < m; k++)
         cnt_r[t->ids[k]]++;
     for (size_t k = 0; k < n; k++)
         cnt_c[p->ids[k]]++;
-    size_t max_r = 0, max_c = 0;
-    for (size_t s = 0; s < t->n_sent; s++) {
-        size_t len = t->sent_tok[s + 1] - t->sent_tok[s];
-        max_r = len > max_r ? len : max_r;
-    }
-    for (size_t s = 0; s < p->n_sent; s++) {
-        size_t len = p->sent_tok[s + 1] - p->sent_tok[s];
-        max_c = len > max_c ? len : max_c;
-    }
-    uint32_t *tab = kv_xmalloc((max_r + 1) * (max_c + 1) * sizeof *tab);
-    bool *hit = kv_xmalloc(max_r + 1);
     size_t hits = 0;
     for (size_t s = 0; s < t->n_sent; s++) {
-        const uint32_t *r = t->ids + t->sent_tok[s];
-        size_t nr = t->sent_tok[s + 1] - t->sent_tok[s];
+        const uint32_t *rr = t->ids + t->sent[s];
+        size_t nr = t->sent[s + 1] - t->sent[s];
         if (nr == 0)
             continue;
         memset(hit, 0, nr);
         for (size_t q = 0; q < p->n_sent; q++) {
-            size_t nc = p->sent_tok[q + 1] - p->sent_tok[q];
+            size_t nc = p->sent[q + 1] - p->sent[q];
             if (nc > 0)
-                lcs_mark(r, nr, p->ids + p->sent_tok[q], nc, tab, hit);
+                lcs_mark(rr, nr, p->ids + p->sent[q], nc, tab, hit);
         }
         for (size_t k = 0; k < nr; k++) {
-            uint32_t id = r[k];
+            uint32_t id = rr[k];
             if (hit[k] && cnt_c[id] > 0 && cnt_r[id] > 0) {
                 hits++;
                 cnt_c[id]--;
@@ -416,11 +930,66 @@ static int score_lsum(const side *t, const side *p, size_t n_types, kv_rouge_sco
             }
         }
     }
-    free(tab);
-    free(hit);
-    free(cnt_r);
-    free(cnt_c);
     set_score(out, (double)hits / (double)n, (double)hits / (double)m);
+    return 0;
+}
+
+int kv_rouge_segment(kv_rouge *r, int type, const char *const *targets, const size_t *target_lens,
+                     size_t n_targets, const char *prediction, size_t prediction_len,
+                     kv_rouge_score *out, char *err, size_t errlen)
+{
+    if (n_targets == 0) {
+        set_err(err, errlen, "ROUGE score_multi: no targets");
+        return -1;
+    }
+    bool ngram = type >= 1 && type <= 9;
+    if (!ngram && type != KV_ROUGE_L && type != KV_ROUGE_LSUM) {
+        set_err(err, errlen, "unknown ROUGE type");
+        return -1;
+    }
+    bool by_line = type == KV_ROUGE_LSUM;
+    /* every token of the segment stays in the table until the segment
+     * ends, so generic tokenizer output needs one buffer per side */
+    size_t sides = r->mode == MODE_GENERIC ? n_targets + 1 : 2;
+    if (r->n_sides < sides) {
+        r->sides = kv_xrealloc(r->sides, sides * sizeof *r->sides);
+        memset(r->sides + r->n_sides, 0, (sides - r->n_sides) * sizeof *r->sides);
+        r->n_sides = sides;
+    }
+    size_t total = prediction_len;
+    for (size_t k = 0; k < n_targets; k++)
+        total += target_lens[k];
+    if (r->mode == MODE_ROUGE) {
+        /* a token is never longer than the bytes it came from (U+0130 and
+         * U+212A shrink, the stemmer only shortens); + 8 readable bytes
+         * after the last token and the stemmer's NUL */
+        r->arena = grow(r->arena, &r->arena_cap, total + 16, 1);
+        r->arena_len = 0;
+    }
+    table_reset(r, total / 8 + 8);
+    side *p = &r->sides[0];
+    if (side_tokenize(r, p, prediction, prediction_len, by_line) != 0) {
+        set_err(err, errlen, "ROUGE: the tokenizer failed (ICU error)");
+        return -1;
+    }
+    for (size_t k = 0; k < n_targets; k++) {
+        side *t = &r->sides[r->mode == MODE_GENERIC ? k + 1 : 1];
+        if (side_tokenize(r, t, targets[k], target_lens[k], by_line) != 0) {
+            set_err(err, errlen, "ROUGE: the tokenizer failed (ICU error)");
+            return -1;
+        }
+        kv_rouge_score s;
+        if (ngram) {
+            score_ngrams(r, t, p, (size_t)type, &s);
+        } else if (type == KV_ROUGE_L) {
+            if (score_lcs(r, t, p, &s, err, errlen) != 0)
+                return -1;
+        } else if (score_lsum(r, t, p, &s, err, errlen) != 0) {
+            return -1;
+        }
+        if (k == 0 || s.fmeasure > out->fmeasure)
+            *out = s;
+    }
     return 0;
 }
 
@@ -428,52 +997,17 @@ int kv_rouge_score_one(const kv_rouge_opts *o, int type, const char *target, siz
                        const char *prediction, size_t prediction_len, kv_rouge_score *out,
                        char *err, size_t errlen)
 {
-    bool ngram = type >= 1 && type <= 9;
-    if (!ngram && type != KV_ROUGE_L && type != KV_ROUGE_LSUM) {
-        set_err(err, errlen, "unknown ROUGE type");
-        return -1;
-    }
-    bool by_line = type == KV_ROUGE_LSUM;
-    side t = {0}, p = {0};
-    int rc = -1;
-    if (side_tokenize(o, target, target_len, by_line, &t) != 0 ||
-        side_tokenize(o, prediction, prediction_len, by_line, &p) != 0) {
-        set_err(err, errlen, "ROUGE: the tokenizer failed (ICU error)");
-    } else {
-        interner in;
-        interner_init(&in, count_tokens(t.text.p, t.text.len) + count_tokens(p.text.p, p.text.len));
-        side_intern(&t, &in);
-        side_intern(&p, &in);
-        if (ngram) {
-            score_ngrams(&t, &p, (size_t)type, out);
-            rc = 0;
-        } else if (type == KV_ROUGE_L) {
-            rc = score_lcs(&t, &p, out, err, errlen);
-        } else {
-            rc = score_lsum(&t, &p, in.count, out, err, errlen);
-        }
-        interner_free(&in);
-    }
-    side_free(&t);
-    side_free(&p);
-    return rc;
+    return kv_rouge_score_multi(o, type, &target, &target_len, 1, prediction, prediction_len, out,
+                                err, errlen);
 }
 
 int kv_rouge_score_multi(const kv_rouge_opts *o, int type, const char *const *targets,
                          const size_t *target_lens, size_t n_targets, const char *prediction,
                          size_t prediction_len, kv_rouge_score *out, char *err, size_t errlen)
 {
-    if (n_targets == 0) {
-        set_err(err, errlen, "ROUGE score_multi: no targets");
-        return -1;
-    }
-    for (size_t k = 0; k < n_targets; k++) {
-        kv_rouge_score s;
-        if (kv_rouge_score_one(o, type, targets[k], target_lens[k], prediction, prediction_len, &s,
-                               err, errlen) != 0)
-            return -1;
-        if (k == 0 || s.fmeasure > out->fmeasure)
-            *out = s;
-    }
-    return 0;
+    kv_rouge *r = kv_rouge_new(o);
+    int rc = kv_rouge_segment(r, type, targets, target_lens, n_targets, prediction, prediction_len,
+                              out, err, errlen);
+    kv_rouge_free(r);
+    return rc;
 }

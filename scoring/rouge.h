@@ -54,6 +54,21 @@ int kv_rouge_score_multi(const kv_rouge_opts *o, int type, const char *const *ta
                          const size_t *target_lens, size_t n_targets, const char *prediction,
                          size_t prediction_len, kv_rouge_score *out, char *err, size_t errlen);
 
+/* A reusable scorer: the options plus scratch buffers (token table, id
+ * arrays, LCS bit vectors) kept between segments, so that scoring a segment
+ * allocates nothing once the buffers have grown. One per thread; never NULL
+ * (aborts on out-of-memory). The options are copied. */
+typedef struct kv_rouge kv_rouge;
+
+kv_rouge *kv_rouge_new(const kv_rouge_opts *o);
+void kv_rouge_free(kv_rouge *r);
+
+/* kv_rouge_score_multi with the scorer's options and buffers (the same
+ * result, bit for bit). The prediction is tokenized once for all targets. */
+int kv_rouge_segment(kv_rouge *r, int type, const char *const *targets, const size_t *target_lens,
+                     size_t n_targets, const char *prediction, size_t prediction_len,
+                     kv_rouge_score *out, char *err, size_t errlen);
+
 /* Upper bound on LCS table cells (tokens × tokens) for one segment pair: a
  * longer pair is refused with an error instead of exhausting memory.
  * rougeL checks target tokens × prediction tokens (it keeps only two DP
