@@ -40,6 +40,7 @@ typedef struct metric {
     kv_ter *ter;
     kv_ter_stats tsum;
     kv_rouge_opts ro;
+    kv_rouge *rouge;
     kv_qa_style qa;
     double sum_p, sum_r, sum_f; /* ROUGE sums, EM/F1 in sum_f */
     size_t n;
@@ -468,6 +469,7 @@ static int setup_metric(const score_args *a, metric *m, const char *normsig)
         const char *t = a->rouge_tokenizer ? a->rouge_tokenizer : "unicode";
         m->ro.tokenizer = kv_tokenizer_find(strcmp(t, "default") == 0 ? "rouge" : t);
         m->ro.tokenizer_flags = a->use_stemmer ? KV_TOK_STEM : 0;
+        m->rouge = kv_rouge_new(&m->ro);
         snprintf(m->signature, sizeof m->signature, "%s|nrefs:%d|tok:%s|stem:%s|norm:%s|v:%s",
                  kv_rouge_type_name(m->rouge_type), a->n_refs, t, a->use_stemmer ? "yes" : "no",
                  normsig, KOEVAL_VERSION);
@@ -493,6 +495,7 @@ static void free_metric(metric *m)
     kv_bleu_free(m->bleu);
     kv_chrf_free(m->chrf);
     kv_ter_free(m->ter);
+    kv_rouge_free(m->rouge);
 }
 
 /* Scores one segment with one metric; sets m->seg_score. */
@@ -532,8 +535,8 @@ static int score_segment(const score_args *a, metric *m, const char *hyp, size_t
     }
     case MK_ROUGE: {
         kv_rouge_score sc;
-        if (kv_rouge_score_multi(&m->ro, m->rouge_type, refs, ref_lens, nr, hyp, hyp_len, &sc, err,
-                                 errlen) != 0)
+        if (kv_rouge_segment(m->rouge, m->rouge_type, refs, ref_lens, nr, hyp, hyp_len, &sc, err,
+                             errlen) != 0)
             return -1;
         m->sum_p += sc.precision;
         m->sum_r += sc.recall;
