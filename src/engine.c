@@ -449,14 +449,10 @@ static int64_t schedule(engine *e, char *err, size_t errlen, int *rc)
     return wake;
 }
 
-int kv_engine_run(const kv_engine_opts *o, const kv_model_spec *models,
-                  const kv_model_limits *limits, const char *const *api_keys, size_t n_models,
-                  kv_job *jobs, size_t n_jobs, const kv_engine_callbacks *cb, char *err,
-                  size_t errlen)
+static bool curl_ready = false; /* curl_global_init is once per process by contract */
+
+static int init_curl(char *err, size_t errlen)
 {
-    if (n_jobs == 0)
-        return 0;
-    static bool curl_ready = false; /* curl_global_init is once per process by contract */
     if (!curl_ready) {
         if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
             snprintf(err, errlen, "libcurl could not be initialised");
@@ -464,6 +460,41 @@ int kv_engine_run(const kv_engine_opts *o, const kv_model_spec *models,
         }
         curl_ready = true;
     }
+    return 0;
+}
+
+int kv_engine_preflight(const kv_model_spec *m, char *err, size_t errlen)
+{
+    if (init_curl(err, errlen) != 0)
+        return -1;
+    CURL *c = curl_easy_init();
+    if (!c) {
+        snprintf(err, errlen, "libcurl could not create a transfer");
+        return -1;
+    }
+    curl_easy_setopt(c, CURLOPT_URL, m->base_url);
+    curl_easy_setopt(c, CURLOPT_CONNECT_ONLY, 1L);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    CURLcode rc = curl_easy_perform(c);
+    curl_easy_cleanup(c);
+    if (rc != CURLE_OK) {
+        snprintf(err, errlen, "cannot reach %s (model %s): %s", m->base_url, m->label,
+                 curl_easy_strerror(rc));
+        return -1;
+    }
+    return 0;
+}
+
+int kv_engine_run(const kv_engine_opts *o, const kv_model_spec *models,
+                  const kv_model_limits *limits, const char *const *api_keys, size_t n_models,
+                  kv_job *jobs, size_t n_jobs, const kv_engine_callbacks *cb, char *err,
+                  size_t errlen)
+{
+    if (n_jobs == 0)
+        return 0;
+    if (init_curl(err, errlen) != 0)
+        return -1;
     engine e = {.o = o, .models = models, .limits = limits, .keys = api_keys,
                 .n_models = n_models, .jobs = jobs, .n_jobs = n_jobs, .cb = cb,
                 .rng = o->seed};

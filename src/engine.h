@@ -92,6 +92,12 @@ int kv_engine_run(const kv_engine_opts *o, const kv_model_spec *models,
  * [0.5, 1) drawn from *rng (xorshift64). Exposed for tests. */
 int64_t kv_engine_backoff_ms(const kv_engine_opts *o, int attempt, uint64_t *rng);
 
+/* Opens one connection to the model's server (TCP, and TLS for https) and
+ * closes it, so that an unreachable server is reported once, before any
+ * request is sent or stored. Returns 0, or -1 with err set ("cannot reach
+ * http://127.0.0.1:8080/v1 (model openai:m@…): Couldn't connect to server"). */
+int kv_engine_preflight(const kv_model_spec *m, char *err, size_t errlen);
+
 /* CLOCK_MONOTONIC now, in ns. */
 int64_t kv_now_ns(void);
 

@@ -24,6 +24,9 @@ static void usage(FILE *out)
           "usage: koeval <command> [options]\n"
           "\n"
           "commands:\n"
+          "  run         send a paired suite to models, store and score the answers, print\n"
+          "              the per-language table (Korean gap, coverage, TTFT, E2E, tokens/s)\n"
+          "  report      re-print the table of a stored run\n"
           "  score       score a hypothesis file against references (BLEU, chrF/chrF++, TER,\n"
           "              ROUGE, exact match, F1), sacreBLEU-compatible, Korean-aware\n"
           "  tokenize    print the tokens a metric sees, one segment per line\n"
@@ -56,6 +59,10 @@ int main(int argc, char **argv)
         rc = kv_cmd_tokenize(argc - 1, argv + 1);
     else if (strcmp(cmd, "normalize") == 0)
         rc = kv_cmd_normalize(argc - 1, argv + 1);
+    else if (strcmp(cmd, "run") == 0)
+        rc = kv_cmd_run(argc - 1, argv + 1);
+    else if (strcmp(cmd, "report") == 0)
+        rc = kv_cmd_report(argc - 1, argv + 1);
     else {
         kv_cli_error("unknown command '%s' (try 'koeval --help')", cmd);
         return KV_EXIT_USAGE;

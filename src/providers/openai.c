@@ -113,11 +113,29 @@ static void take_choice(const cJSON *choice, const char *member, int64_t now_ns,
         kv_response_finish_reason(r, finish);
 }
 
+/* The class of an error object inside a 200 stream: servers name overload
+ * and rate limits in "code" or "type" (e.g. code "overloaded" or
+ * "rate_limit_exceeded"); those are retried like their HTTP statuses. */
+static kv_error_class stream_error_class(const cJSON *error)
+{
+    const char *fields[] = {"code", "type"};
+    for (size_t k = 0; k < 2; k++) {
+        const char *v = get_string(error, fields[k]);
+        if (!v)
+            continue;
+        if (strstr(v, "overloaded"))
+            return KV_ERR_OVERLOADED;
+        if (strstr(v, "rate_limit"))
+            return KV_ERR_RATE_LIMITED;
+    }
+    return KV_ERR_STREAM;
+}
+
 static int take_chunk(const cJSON *chunk, const char *member, int64_t now_ns, kv_response *r)
 {
     const cJSON *error = get(chunk, "error");
     if (error && !cJSON_IsNull(error)) {
-        set_error(r, KV_ERR_STREAM, error);
+        set_error(r, stream_error_class(error), error);
         return -1;
     }
     const cJSON *choices = get(chunk, "choices");

@@ -1,0 +1,161 @@
+#include "src/evaluate.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scoring/chrf.h"
+#include "scoring/qa.h"
+#include "scoring/rouge.h"
+#include "src/text.h"
+
+struct kv_evaluator {
+    kv_extractor *x;
+    kv_chrf *chrf;
+    kv_chrf_opts chrf_opts;
+    kv_normalizer *nfc;
+    kv_buf norm, tmp;
+};
+
+kv_evaluator *kv_evaluator_new(char *err, size_t errlen)
+{
+    kv_extractor *x = kv_extractor_new(err, errlen);
+    if (!x)
+        return NULL;
+    kv_evaluator *ev = kv_xcalloc(1, sizeof *ev);
+    ev->x = x;
+    ev->chrf_opts = kv_chrf_defaults();
+    ev->chrf = kv_chrf_new(&ev->chrf_opts);
+    kv_norm_opts o = {.form = KV_NORM_NFC};
+    ev->nfc = kv_normalizer_new(&o);
+    return ev;
+}
+
+void kv_evaluator_free(kv_evaluator *ev)
+{
+    if (!ev)
+        return;
+    kv_extractor_free(ev->x);
+    kv_chrf_free(ev->chrf);
+    kv_normalizer_free(ev->nfc);
+    kv_buf_free(&ev->norm);
+    kv_buf_free(&ev->tmp);
+    free(ev);
+}
+
+static bool no_space_script(const char *lang)
+{
+    return strncmp(lang, "ko", 2) == 0 || strncmp(lang, "ja", 2) == 0 ||
+           strncmp(lang, "zh", 2) == 0;
+}
+
+static void copy_extracted(kv_item_score *out, const char *s, size_t n)
+{
+    if (n >= sizeof out->extracted) {
+        n = sizeof out->extracted - 1;
+        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+            n--; /* do not cut a character */
+    }
+    memcpy(out->extracted, s, n);
+    out->extracted[n] = '\0';
+}
+
+int kv_evaluate(kv_evaluator *ev, const kv_item *item, const char *answer, size_t answer_len,
+                kv_item_score *out)
+{
+    memset(out, 0, sizeof *out);
+    out->f1 = -1;
+    const char *a;
+    size_t an;
+    size_t replaced;
+    if (kv_normalizer_apply(ev->nfc, answer, answer_len, &ev->norm, &a, &an, &replaced) != 0)
+        return -1;
+    switch (item->task) {
+    case KV_TASK_MCQ: {
+        int c = -1;
+        out->metric = "accuracy";
+        out->status = kv_extract_choice(ev->x, a, an, (int)item->n_choices, KV_CHOICE_LAST, &c);
+        if (out->status == KV_EXTRACT_OK) {
+            out->extracted[0] = (char)('A' + c);
+            out->extracted[1] = '\0';
+            out->value = item->answer && item->answer[0] == 'A' + c && !item->answer[1] ? 100 : 0;
+        }
+        snprintf(out->signature, sizeof out->signature, "accuracy|extract:choice-last|n:%zu",
+                 item->n_choices);
+        return 0;
+    }
+    case KV_TASK_MATH: {
+        out->metric = "accuracy";
+        kv_buf_clear(&ev->tmp);
+        bool ko_units = strncmp(item->lang, "ko", 2) == 0;
+        out->status = kv_extract_number(ev->x, a, an, ko_units, &ev->tmp);
+        if (out->status == KV_EXTRACT_OK) {
+            copy_extracted(out, ev->tmp.p, ev->tmp.len);
+            out->value = item->answer && kv_numbers_equal(ev->tmp.p, item->answer) ? 100 : 0;
+        }
+        snprintf(out->signature, sizeof out->signature, "accuracy|extract:number%s",
+                 ko_units ? "+ko-units" : "");
+        return 0;
+    }
+    case KV_TASK_QA: {
+        out->metric = "EM";
+        kv_buf_clear(&ev->tmp);
+        out->status = kv_extract_short(ev->x, a, an, &ev->tmp);
+        if (out->status == KV_EXTRACT_OK && item->n_references > 0) {
+            copy_extracted(out, ev->tmp.p, ev->tmp.len);
+            kv_qa_style style = no_space_script(item->target_lang) ? KV_QA_KORQUAD : KV_QA_SQUAD;
+            size_t *lens = kv_xmalloc(item->n_references * sizeof *lens);
+            for (size_t k = 0; k < item->n_references; k++)
+                lens[k] = strlen(item->references[k]);
+            struct kv_qa_score qs;
+            int rc = kv_qa_score(style, ev->tmp.p, ev->tmp.len, item->references, lens,
+                                 item->n_references, &qs);
+            free(lens);
+            if (rc != 0)
+                return -1;
+            out->value = 100 * qs.exact_match;
+            out->f1 = 100 * qs.f1;
+            snprintf(out->signature, sizeof out->signature, "EM|style:%s|extract:short",
+                     style == KV_QA_KORQUAD ? "korquad" : "squad");
+        }
+        return 0;
+    }
+    case KV_TASK_TRANSLATE:
+    case KV_TASK_OPEN: {
+        kv_buf_clear(&ev->tmp);
+        out->status = kv_strip_reasoning(ev->x, a, an, &ev->tmp);
+        if (out->status != KV_EXTRACT_OK || item->n_references == 0) {
+            out->metric = item->task == KV_TASK_OPEN ? "ROUGE-L" : "chrF2";
+            return 0;
+        }
+        size_t *lens = kv_xmalloc(item->n_references * sizeof *lens);
+        for (size_t k = 0; k < item->n_references; k++)
+            lens[k] = strlen(item->references[k]);
+        char err[128];
+        kv_chrf_stats st;
+        int rc = kv_chrf_segment(ev->chrf, ev->tmp.p, ev->tmp.len, item->references, lens,
+                                 item->n_references, &st, err, sizeof err);
+        double chrf = rc == 0 ? kv_chrf_compute(&ev->chrf_opts, &st) : 0;
+        if (item->task == KV_TASK_TRANSLATE) {
+            out->metric = "chrF2";
+            out->value = chrf;
+            kv_chrf_signature(&ev->chrf_opts, (int)item->n_references, "nfc", out->signature,
+                              sizeof out->signature);
+        } else {
+            kv_rouge_opts ro = {.tokenizer = kv_tokenizer_find("unicode")};
+            kv_rouge_score rs = {0};
+            if (rc == 0)
+                rc = kv_rouge_score_multi(&ro, KV_ROUGE_L, item->references, lens,
+                                          item->n_references, ev->tmp.p, ev->tmp.len, &rs, err,
+                                          sizeof err);
+            out->metric = "ROUGE-L";
+            out->value = 100 * rs.fmeasure;
+            out->f1 = chrf;
+            snprintf(out->signature, sizeof out->signature, "rougeL|tok:unicode|norm:nfc");
+        }
+        free(lens);
+        return rc == 0 ? 0 : -1;
+    }
+    }
+    return 0;
+}

@@ -1,0 +1,49 @@
+/*
+ * evaluate.h — scoring one model answer against one suite item, by task.
+ *
+ * Pure functions over an item and the answer text (no I/O), shared by
+ * `koeval run` (as answers arrive) and `koeval score --db` (offline
+ * re-scoring of stored answers), so both give the same numbers.
+ *
+ *   qa         short answer extracted (copula stripped), exact match and F1
+ *              against the references: KorQuAD style (character F1) for
+ *              ko/ja/zh answers, SQuAD style (token F1) otherwise. Primary: EM.
+ *   mcq        choice letter extracted; 100 when it is the gold letter.
+ *   math       number extracted; 100 when it equals the gold number.
+ *   translate  sentence chrF2 (and the statistics for corpus chrF/BLEU).
+ *   open       ROUGE-L F (unicode tokenizer) ×100 and sentence chrF2.
+ * An answer whose text cannot be parsed (no letter, no number, an
+ * unterminated reasoning block) is an extraction failure: scored 0, counted
+ * apart. Scores are 0–100.
+ */
+#ifndef KOEVAL_EVALUATE_H
+#define KOEVAL_EVALUATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "scoring/extract.h"
+#include "src/suite.h"
+
+typedef struct kv_evaluator kv_evaluator;
+
+/* Creates an evaluator (compiled patterns, metric scratch); one per thread.
+ * NULL with err set only if a pattern fails to compile. */
+kv_evaluator *kv_evaluator_new(char *err, size_t errlen);
+void kv_evaluator_free(kv_evaluator *ev);
+
+typedef struct kv_item_score {
+    const char *metric;        /* primary metric name: "EM", "accuracy", "chrF2", "ROUGE-L" */
+    double value;              /* primary score, 0–100 */
+    double f1;                 /* qa: F1 0–100; open: chrF2; else -1 */
+    kv_extract_status status;  /* extraction outcome (ok for translate/open) */
+    char extracted[256];       /* what was compared ("B", "8000", "서울"), "" when none */
+    char signature[160];       /* what produced the value */
+} kv_item_score;
+
+/* Scores `answer` (UTF-8, answer_len bytes, as the model wrote it) for item.
+ * finish_reason may be NULL. Returns 0, or -1 on an internal failure. */
+int kv_evaluate(kv_evaluator *ev, const kv_item *item, const char *answer, size_t answer_len,
+                kv_item_score *out);
+
+#endif

@@ -1,0 +1,634 @@
+#include "src/report.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <unicode/uchar.h>
+
+#include "src/text.h"
+
+#define MAX_LANGS 32
+
+/* One score as read from the store. */
+typedef struct score_row {
+    int model, metric, lang;
+    char *item;
+    int repeat;
+    double value;
+    bool failed_extraction;
+} score_row;
+
+/* A growable list of doubles. */
+typedef struct dlist {
+    double *v;
+    size_t n, cap;
+} dlist;
+
+static void dl_push(dlist *l, double x)
+{
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 16;
+        l->v = kv_xrealloc(l->v, l->cap * sizeof *l->v);
+    }
+    l->v[l->n++] = x;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median(dlist *l)
+{
+    if (l->n == 0)
+        return NAN;
+    qsort(l->v, l->n, sizeof *l->v, cmp_double);
+    return l->n % 2 ? l->v[l->n / 2] : 0.5 * (l->v[l->n / 2 - 1] + l->v[l->n / 2]);
+}
+
+typedef struct cell_lat {
+    dlist ttft, e2e, tps;
+    int64_t asked, answered, failed;
+} cell_lat;
+
+typedef struct cell_score {
+    double sum;
+    int64_t n, failed_extraction;
+} cell_score;
+
+struct kv_report {
+    int64_t run_id;
+    char *suite;
+    char *suite_name;
+    int repeat;
+    char *langs[MAX_LANGS];
+    int n_langs;
+    int pivot; /* index into langs, -1 when none */
+    int ko;    /* index of "ko", -1 when absent */
+    char **models;
+    int n_models;
+    char **metrics;
+    int n_metrics;
+    cell_lat *lat;     /* [model][lang] */
+    cell_score *cells; /* [model][metric][lang] */
+    double *gap;       /* [model][metric][lang]: mean paired (lang − pivot) */
+    int64_t *gap_n;
+};
+
+int kv_report_format_parse(const char *name, kv_report_format *out)
+{
+    if (!strcmp(name, "tty") || !strcmp(name, "text"))
+        *out = KV_REPORT_TTY;
+    else if (!strcmp(name, "md"))
+        *out = KV_REPORT_MD;
+    else if (!strcmp(name, "csv"))
+        *out = KV_REPORT_CSV;
+    else if (!strcmp(name, "json"))
+        *out = KV_REPORT_JSON;
+    else
+        return -1;
+    return 0;
+}
+
+static int find_or_add(char ***list, int *n, const char *s)
+{
+    for (int i = 0; i < *n; i++)
+        if (strcmp((*list)[i], s) == 0)
+            return i;
+    *list = kv_xrealloc(*list, (size_t)(*n + 1) * sizeof **list);
+    (*list)[*n] = strdup(s);
+    return (*n)++;
+}
+
+static int lang_index(const kv_report *r, const char *lang)
+{
+    for (int i = 0; i < r->n_langs; i++)
+        if (strcmp(r->langs[i], lang) == 0)
+            return i;
+    return -1;
+}
+
+typedef struct collect {
+    kv_report *r;
+    score_row *rows;
+    size_t n_rows, cap_rows;
+    /* requests and responses are counted in a first pass that also
+     * discovers the models */
+    cell_lat **lat_tmp;
+} collect;
+
+static int on_request(const kv_stored_request *q, void *ctx)
+{
+    collect *c = ctx;
+    kv_report *r = c->r;
+    find_or_add(&r->models, &r->n_models, q->model);
+    return 0;
+}
+
+static int on_request_count(const kv_stored_request *q, void *ctx)
+{
+    kv_report *r = ((collect *)ctx)->r;
+    int m = find_or_add(&r->models, &r->n_models, q->model), l = lang_index(r, q->lang);
+    if (l < 0)
+        return 0;
+    cell_lat *cl = &r->lat[m * r->n_langs + l];
+    cl->asked++;
+    if (q->state == KV_REQ_ANSWERED)
+        cl->answered++;
+    else if (q->state == KV_REQ_FAILED)
+        cl->failed++;
+    return 0;
+}
+
+static int on_response(const kv_stored_response *s, void *ctx)
+{
+    kv_report *r = ((collect *)ctx)->r;
+    int m = find_or_add(&r->models, &r->n_models, s->model), l = lang_index(r, s->lang);
+    if (l < 0)
+        return 0;
+    cell_lat *cl = &r->lat[m * r->n_langs + l];
+    if (s->ttft_ns >= 0)
+        dl_push(&cl->ttft, (double)s->ttft_ns / 1e6);
+    if (s->e2e_ns >= 0)
+        dl_push(&cl->e2e, (double)s->e2e_ns / 1e6);
+    if (s->usage_source == KV_USAGE_SERVER && s->completion_tokens > 0 && s->t_first_token >= 0 &&
+        s->t_last_token > s->t_first_token)
+        dl_push(&cl->tps,
+                (double)s->completion_tokens / ((double)(s->t_last_token - s->t_first_token) / 1e9));
+    return 0;
+}
+
+static int on_score(const kv_stored_score *s, void *ctx)
+{
+    collect *c = ctx;
+    kv_report *r = c->r;
+    int l = lang_index(r, s->lang);
+    if (l < 0 || isnan(s->value))
+        return 0;
+    if (c->n_rows == c->cap_rows) {
+        c->cap_rows = c->cap_rows ? c->cap_rows * 2 : 256;
+        c->rows = kv_xrealloc(c->rows, c->cap_rows * sizeof *c->rows);
+    }
+    score_row *row = &c->rows[c->n_rows++];
+    row->model = find_or_add(&r->models, &r->n_models, s->model);
+    row->metric = find_or_add(&r->metrics, &r->n_metrics, s->metric);
+    row->lang = l;
+    row->item = strdup(s->item_id);
+    row->repeat = s->repeat;
+    row->value = s->value;
+    row->failed_extraction = s->status && strcmp(s->status, "ok") != 0;
+    return 0;
+}
+
+static int cmp_rows(const void *a, const void *b)
+{
+    const score_row *x = a, *y = b;
+    if (x->model != y->model)
+        return x->model - y->model;
+    if (x->metric != y->metric)
+        return x->metric - y->metric;
+    int c = strcmp(x->item, y->item);
+    if (c)
+        return c;
+    if (x->repeat != y->repeat)
+        return x->repeat - y->repeat;
+    return x->lang - y->lang;
+}
+
+int kv_report_build(kv_store *s, int64_t run_id, kv_report **out, char *err, size_t errlen)
+{
+    kv_stored_run run = {0};
+    if (kv_store_run_get(s, run_id, &run) != 0) {
+        snprintf(err, errlen, "run %lld: %s", (long long)run_id, kv_store_errmsg(s));
+        return -1;
+    }
+    kv_report *r = kv_xcalloc(1, sizeof *r);
+    r->run_id = run_id;
+    r->suite = strdup(run.suite_path.p ? run.suite_path.p : "");
+    r->repeat = run.repeat;
+    r->pivot = r->ko = -1;
+    cJSON *cfg = cJSON_Parse(run.config_json.p ? run.config_json.p : "{}");
+    const cJSON *langs = cJSON_GetObjectItemCaseSensitive(cfg, "languages");
+    const cJSON *it;
+    cJSON_ArrayForEach(it, langs)
+    {
+        if (cJSON_IsString(it) && r->n_langs < MAX_LANGS)
+            r->langs[r->n_langs++] = strdup(it->valuestring);
+    }
+    const cJSON *pivot = cJSON_GetObjectItemCaseSensitive(cfg, "pivot");
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(cfg, "suite_name");
+    r->suite_name = strdup(cJSON_IsString(name) ? name->valuestring : "");
+    const cJSON *models = cJSON_GetObjectItemCaseSensitive(cfg, "models");
+    cJSON_ArrayForEach(it, models)
+    {
+        const cJSON *label = cJSON_GetObjectItemCaseSensitive(it, "label");
+        if (cJSON_IsString(label))
+            find_or_add(&r->models, &r->n_models, label->valuestring);
+    }
+    if (cJSON_IsString(pivot))
+        r->pivot = lang_index(r, pivot->valuestring);
+    r->ko = lang_index(r, "ko");
+    cJSON_Delete(cfg);
+    kv_stored_run_free(&run);
+
+    collect c = {.r = r};
+    /* pass 1: models (so that the arrays can be sized) */
+    if (kv_store_foreach_request(s, run_id, KV_REQ_MASK_ALL, on_request, &c) != 0)
+        goto fail;
+    r->lat = kv_xcalloc((size_t)(r->n_models * r->n_langs) + 1, sizeof *r->lat);
+    if (kv_store_foreach_request(s, run_id, KV_REQ_MASK_ALL, on_request_count, &c) != 0 ||
+        kv_store_foreach_response(s, run_id, on_response, &c) != 0 ||
+        kv_store_foreach_score(s, run_id, on_score, &c) != 0)
+        goto fail;
+
+    size_t ncell = (size_t)(r->n_models * (r->n_metrics ? r->n_metrics : 1) * r->n_langs) + 1;
+    r->cells = kv_xcalloc(ncell, sizeof *r->cells);
+    r->gap = kv_xcalloc(ncell, sizeof *r->gap);
+    r->gap_n = kv_xcalloc(ncell, sizeof *r->gap_n);
+    qsort(c.rows, c.n_rows, sizeof *c.rows, cmp_rows);
+    for (size_t i = 0; i < c.n_rows;) {
+        /* one group: same model, metric, item, repeat; one row per language */
+        size_t j = i;
+        double by_lang[MAX_LANGS];
+        bool has[MAX_LANGS] = {false};
+        while (j < c.n_rows && c.rows[j].model == c.rows[i].model &&
+               c.rows[j].metric == c.rows[i].metric && !strcmp(c.rows[j].item, c.rows[i].item) &&
+               c.rows[j].repeat == c.rows[i].repeat) {
+            score_row *row = &c.rows[j];
+            size_t at = ((size_t)row->model * (size_t)r->n_metrics + (size_t)row->metric) *
+                            (size_t)r->n_langs +
+                        (size_t)row->lang;
+            r->cells[at].sum += row->value;
+            r->cells[at].n++;
+            r->cells[at].failed_extraction += row->failed_extraction;
+            by_lang[row->lang] = row->value;
+            has[row->lang] = true;
+            j++;
+        }
+        if (r->pivot >= 0 && has[r->pivot]) {
+            for (int l = 0; l < r->n_langs; l++) {
+                if (!has[l] || l == r->pivot)
+                    continue;
+                size_t at = ((size_t)c.rows[i].model * (size_t)r->n_metrics +
+                             (size_t)c.rows[i].metric) *
+                                (size_t)r->n_langs +
+                            (size_t)l;
+                r->gap[at] += by_lang[l] - by_lang[r->pivot];
+                r->gap_n[at]++;
+            }
+        }
+        i = j;
+    }
+    for (size_t i = 0; i < c.n_rows; i++)
+        free(c.rows[i].item);
+    free(c.rows);
+    *out = r;
+    return 0;
+fail:
+    snprintf(err, errlen, "reading run %lld: %s", (long long)run_id, kv_store_errmsg(s));
+    for (size_t i = 0; i < c.n_rows; i++)
+        free(c.rows[i].item);
+    free(c.rows);
+    kv_report_free(r);
+    return -1;
+}
+
+void kv_report_free(kv_report *r)
+{
+    if (!r)
+        return;
+    free(r->suite);
+    free(r->suite_name);
+    for (int i = 0; i < r->n_langs; i++)
+        free(r->langs[i]);
+    for (int i = 0; i < r->n_models; i++)
+        free(r->models[i]);
+    free(r->models);
+    for (int i = 0; i < r->n_metrics; i++)
+        free(r->metrics[i]);
+    free(r->metrics);
+    if (r->lat)
+        for (int i = 0; i < r->n_models * r->n_langs; i++) {
+            free(r->lat[i].ttft.v);
+            free(r->lat[i].e2e.v);
+            free(r->lat[i].tps.v);
+        }
+    free(r->lat);
+    free(r->cells);
+    free(r->gap);
+    free(r->gap_n);
+    free(r);
+}
+
+size_t kv_display_width(const char *s, size_t n)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < n;) {
+        uint32_t cp = (unsigned char)s[i] < 0x80 ? (unsigned char)s[i++] : kv_utf8_next(s, n, &i);
+        int eaw = u_getIntPropertyValue((UChar32)cp, UCHAR_EAST_ASIAN_WIDTH);
+        int gc = u_charType((UChar32)cp);
+        if (gc == U_NON_SPACING_MARK || gc == U_ENCLOSING_MARK || cp == 0x200B || cp == 0x200D)
+            continue;
+        w += (eaw == U_EA_WIDE || eaw == U_EA_FULLWIDTH) ? 2 : 1;
+    }
+    return w;
+}
+
+/* ---- the table, as rows of cells, printed in each format ---- */
+
+typedef struct table {
+    char ***cells; /* [row][col] */
+    int rows, cols;
+    int *numeric;  /* per column: right-align */
+} table;
+
+static void t_init(table *t, int cols)
+{
+    memset(t, 0, sizeof *t);
+    t->cols = cols;
+    t->numeric = kv_xcalloc((size_t)cols, sizeof *t->numeric);
+}
+
+static void t_row(table *t)
+{
+    t->cells = kv_xrealloc(t->cells, (size_t)(t->rows + 1) * sizeof *t->cells);
+    t->cells[t->rows] = kv_xcalloc((size_t)t->cols, sizeof **t->cells);
+    t->rows++;
+}
+
+static void t_set(table *t, int col, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void t_set(table *t, int col, const char *fmt, ...)
+{
+    kv_buf b = {0};
+    va_list ap;
+    va_start(ap, fmt);
+    char tmp[512];
+    vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    kv_buf_put(&b, tmp, strlen(tmp));
+    free(t->cells[t->rows - 1][col]);
+    t->cells[t->rows - 1][col] = b.p;
+}
+
+static void t_free(table *t)
+{
+    for (int i = 0; i < t->rows; i++) {
+        for (int j = 0; j < t->cols; j++)
+            free(t->cells[i][j]);
+        free(t->cells[i]);
+    }
+    free(t->cells);
+    free(t->numeric);
+}
+
+static void t_print(const table *t, kv_report_format fmt, FILE *out)
+{
+    if (fmt == KV_REPORT_CSV) {
+        for (int i = 0; i < t->rows; i++) {
+            for (int j = 0; j < t->cols; j++) {
+                const char *c = t->cells[i][j] ? t->cells[i][j] : "";
+                fputs(j ? "," : "", out);
+                if (strpbrk(c, ",\"\n")) {
+                    fputc('"', out);
+                    for (const char *p = c; *p; p++) {
+                        if (*p == '"')
+                            fputc('"', out);
+                        fputc(*p, out);
+                    }
+                    fputc('"', out);
+                } else {
+                    fputs(c, out);
+                }
+            }
+            fputc('\n', out);
+        }
+        return;
+    }
+    size_t *w = kv_xcalloc((size_t)t->cols, sizeof *w);
+    for (int i = 0; i < t->rows; i++)
+        for (int j = 0; j < t->cols; j++) {
+            const char *c = t->cells[i][j] ? t->cells[i][j] : "";
+            size_t dw = kv_display_width(c, strlen(c));
+            if (dw > w[j])
+                w[j] = dw;
+        }
+    for (int i = 0; i < t->rows; i++) {
+        if (fmt == KV_REPORT_MD)
+            fputs("|", out);
+        for (int j = 0; j < t->cols; j++) {
+            const char *c = t->cells[i][j] ? t->cells[i][j] : "";
+            size_t pad = w[j] - kv_display_width(c, strlen(c));
+            bool right = t->numeric[j] && i > 0;
+            if (fmt == KV_REPORT_MD)
+                fputc(' ', out);
+            else if (j)
+                fputs("  ", out);
+            if (right)
+                for (size_t k = 0; k < pad; k++)
+                    fputc(' ', out);
+            fputs(c, out);
+            if (!right && (j + 1 < t->cols || fmt == KV_REPORT_MD))
+                for (size_t k = 0; k < pad; k++)
+                    fputc(' ', out);
+            if (fmt == KV_REPORT_MD)
+                fputs(" |", out);
+        }
+        fputc('\n', out);
+        if (i == 0 && fmt == KV_REPORT_MD) {
+            fputs("|", out);
+            for (int j = 0; j < t->cols; j++) {
+                fputs(t->numeric[j] ? " " : " ", out);
+                for (size_t k = 0; k < (w[j] > 3 ? w[j] : 3) - (t->numeric[j] ? 1 : 0); k++)
+                    fputc('-', out);
+                fputs(t->numeric[j] ? ": |" : " |", out);
+            }
+            fputc('\n', out);
+        }
+    }
+    free(w);
+}
+
+static void fmt_num(char *dst, size_t n, double v, int decimals)
+{
+    if (isnan(v))
+        snprintf(dst, n, "–");
+    else
+        snprintf(dst, n, "%.*f", decimals, v);
+}
+
+/* quality table: model, metric, one column per language, gap, extraction failures */
+static void quality_table(const kv_report *r, table *t)
+{
+    int extra = r->ko >= 0 && r->pivot >= 0 && r->ko != r->pivot ? 1 : 0;
+    t_init(t, 2 + r->n_langs + extra + 1);
+    t_row(t);
+    t_set(t, 0, "model");
+    t_set(t, 1, "metric");
+    for (int l = 0; l < r->n_langs; l++) {
+        t_set(t, 2 + l, "%s", r->langs[l]);
+        t->numeric[2 + l] = 1;
+    }
+    if (extra) {
+        t_set(t, 2 + r->n_langs, "ko−%s", r->langs[r->pivot]);
+        t->numeric[2 + r->n_langs] = 1;
+    }
+    t_set(t, t->cols - 1, "no answer");
+    t->numeric[t->cols - 1] = 1;
+    for (int m = 0; m < r->n_models; m++)
+        for (int k = 0; k < r->n_metrics; k++) {
+            int64_t total_n = 0, fails = 0;
+            for (int l = 0; l < r->n_langs; l++) {
+                const cell_score *c = &r->cells[((size_t)m * (size_t)r->n_metrics + (size_t)k) *
+                                                    (size_t)r->n_langs +
+                                                (size_t)l];
+                total_n += c->n;
+                fails += c->failed_extraction;
+            }
+            if (total_n == 0)
+                continue;
+            t_row(t);
+            t_set(t, 0, "%s", r->models[m]);
+            t_set(t, 1, "%s", r->metrics[k]);
+            for (int l = 0; l < r->n_langs; l++) {
+                const cell_score *c = &r->cells[((size_t)m * (size_t)r->n_metrics + (size_t)k) *
+                                                    (size_t)r->n_langs +
+                                                (size_t)l];
+                char v[32];
+                fmt_num(v, sizeof v, c->n ? c->sum / (double)c->n : NAN, 1);
+                t_set(t, 2 + l, "%s", v);
+            }
+            if (extra) {
+                size_t at = ((size_t)m * (size_t)r->n_metrics + (size_t)k) * (size_t)r->n_langs +
+                            (size_t)r->ko;
+                char v[32];
+                fmt_num(v, sizeof v, r->gap_n[at] ? r->gap[at] / (double)r->gap_n[at] : NAN, 1);
+                t_set(t, 2 + r->n_langs, "%s%s", r->gap_n[at] && r->gap[at] > 0 ? "+" : "", v);
+            }
+            t_set(t, t->cols - 1, "%lld", (long long)fails);
+        }
+}
+
+/* speed and coverage: model, language, coverage, TTFT, E2E, tokens/s */
+static void speed_table(const kv_report *r, table *t)
+{
+    t_init(t, 7);
+    t_row(t);
+    const char *head[] = {"model", "lang", "answered", "failed", "TTFT p50 ms", "E2E p50 ms",
+                          "output tok/s p50"};
+    for (int j = 0; j < 7; j++) {
+        t_set(t, j, "%s", head[j]);
+        t->numeric[j] = j >= 2;
+    }
+    for (int m = 0; m < r->n_models; m++)
+        for (int l = 0; l < r->n_langs; l++) {
+            cell_lat *c = &r->lat[m * r->n_langs + l];
+            if (!c->asked)
+                continue;
+            t_row(t);
+            t_set(t, 0, "%s", r->models[m]);
+            t_set(t, 1, "%s", r->langs[l]);
+            t_set(t, 2, "%lld/%lld", (long long)c->answered, (long long)c->asked);
+            t_set(t, 3, "%lld", (long long)c->failed);
+            char a[32], b[32], d[32];
+            fmt_num(a, sizeof a, median(&c->ttft), 0);
+            fmt_num(b, sizeof b, median(&c->e2e), 0);
+            fmt_num(d, sizeof d, median(&c->tps), 1);
+            t_set(t, 4, "%s", a);
+            t_set(t, 5, "%s", b);
+            t_set(t, 6, "%s", d);
+        }
+}
+
+static int print_json(const kv_report *r, FILE *out)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "run", (double)r->run_id);
+    cJSON_AddStringToObject(o, "suite", r->suite);
+    cJSON_AddNumberToObject(o, "repeat", r->repeat);
+    cJSON *langs = cJSON_AddArrayToObject(o, "languages");
+    for (int l = 0; l < r->n_langs; l++)
+        cJSON_AddItemToArray(langs, cJSON_CreateString(r->langs[l]));
+    if (r->pivot >= 0)
+        cJSON_AddStringToObject(o, "pivot", r->langs[r->pivot]);
+    cJSON *q = cJSON_AddArrayToObject(o, "quality");
+    for (int m = 0; m < r->n_models; m++)
+        for (int k = 0; k < r->n_metrics; k++)
+            for (int l = 0; l < r->n_langs; l++) {
+                size_t at = ((size_t)m * (size_t)r->n_metrics + (size_t)k) * (size_t)r->n_langs +
+                            (size_t)l;
+                const cell_score *c = &r->cells[at];
+                if (!c->n)
+                    continue;
+                cJSON *e = cJSON_CreateObject();
+                cJSON_AddStringToObject(e, "model", r->models[m]);
+                cJSON_AddStringToObject(e, "metric", r->metrics[k]);
+                cJSON_AddStringToObject(e, "lang", r->langs[l]);
+                cJSON_AddNumberToObject(e, "mean", c->sum / (double)c->n);
+                cJSON_AddNumberToObject(e, "n", (double)c->n);
+                cJSON_AddNumberToObject(e, "extraction_failures", (double)c->failed_extraction);
+                if (r->gap_n[at]) {
+                    cJSON_AddNumberToObject(e, "gap_vs_pivot", r->gap[at] / (double)r->gap_n[at]);
+                    cJSON_AddNumberToObject(e, "gap_pairs", (double)r->gap_n[at]);
+                }
+                cJSON_AddItemToArray(q, e);
+            }
+    cJSON *sp = cJSON_AddArrayToObject(o, "speed");
+    for (int m = 0; m < r->n_models; m++)
+        for (int l = 0; l < r->n_langs; l++) {
+            cell_lat *c = &r->lat[m * r->n_langs + l];
+            if (!c->asked)
+                continue;
+            cJSON *e = cJSON_CreateObject();
+            cJSON_AddStringToObject(e, "model", r->models[m]);
+            cJSON_AddStringToObject(e, "lang", r->langs[l]);
+            cJSON_AddNumberToObject(e, "asked", (double)c->asked);
+            cJSON_AddNumberToObject(e, "answered", (double)c->answered);
+            cJSON_AddNumberToObject(e, "failed", (double)c->failed);
+            double v;
+            if (!isnan(v = median(&c->ttft)))
+                cJSON_AddNumberToObject(e, "ttft_p50_ms", v);
+            if (!isnan(v = median(&c->e2e)))
+                cJSON_AddNumberToObject(e, "e2e_p50_ms", v);
+            if (!isnan(v = median(&c->tps)))
+                cJSON_AddNumberToObject(e, "output_tokens_per_s_p50", v);
+            cJSON_AddItemToArray(sp, e);
+        }
+    char *s = cJSON_Print(o);
+    fputs(s, out);
+    fputc('\n', out);
+    free(s);
+    cJSON_Delete(o);
+    return ferror(out) ? -1 : 0;
+}
+
+int kv_report_print(const kv_report *r, kv_report_format fmt, FILE *out)
+{
+    if (fmt == KV_REPORT_JSON)
+        return print_json(r, out);
+    table q, s;
+    quality_table(r, &q);
+    speed_table(r, &s);
+    if (fmt == KV_REPORT_CSV) {
+        t_print(&q, fmt, out);
+        fputc('\n', out);
+        t_print(&s, fmt, out);
+    } else {
+        const char *h = fmt == KV_REPORT_MD ? "## " : "";
+        fprintf(out, "%skoeval run %lld — suite %s (%s), repeat %d\n\n", h, (long long)r->run_id,
+                r->suite_name[0] ? r->suite_name : "-", r->suite, r->repeat);
+        fprintf(out, "%sQuality (mean item score, 0–100; ko−%s = mean paired difference)\n\n",
+                fmt == KV_REPORT_MD ? "### " : "", r->pivot >= 0 ? r->langs[r->pivot] : "pivot");
+        t_print(&q, fmt, out);
+        fprintf(out, "\n%sCoverage and speed (failed = infra failures, never scored; output "
+                     "tok/s = completion tokens / (last token − first token))\n\n",
+                fmt == KV_REPORT_MD ? "### " : "");
+        t_print(&s, fmt, out);
+    }
+    t_free(&q);
+    t_free(&s);
+    return ferror(out) ? -1 : 0;
+}

@@ -1,0 +1,239 @@
+"""koeval run end to end against the loopback protocol server (tests/server):
+the faults a real server cannot be made to show on demand. Real koeval
+binary, real HTTP on 127.0.0.1, real SQLite file. Issue 3's acceptance:
+resume after kill -9, 429 storms / 5xx bursts / mid-stream errors, secrets,
+errors before any request."""
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import (KOEVAL, SUITE, Loopback, db_rows, free_port, koeval,  # noqa: E402
+                     seeded_random, wait_until)
+
+
+class RunLoopback(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="koeval-it-")
+        self.db = os.path.join(self.dir, "run.db")
+        self.servers = []
+
+    def tearDown(self):
+        for s in self.servers:
+            s.close()
+
+    def server(self, **kw):
+        s = Loopback(**kw)
+        self.servers.append(s)
+        return s
+
+    def test_end_to_end_streams_stores_and_reports(self):
+        lb = self.server()
+        spec = "openai:m-ok@%s/v1" % lb.url
+        rc, out, err = koeval("run", SUITE, "--model", spec, "--db", self.db, "--limit", "6",
+                              "--repeat", "2", "--concurrency", "4", "-q")
+        self.assertEqual(rc, 0, err)
+        # 6 items x 4 languages x 2 repeats, each a real request (no reuse across repeats)
+        self.assertEqual(len(lb.log()), 48)
+        rows = db_rows(self.db, "SELECT state, COUNT(*) FROM requests GROUP BY state")
+        self.assertEqual(rows, [("answered", 48)])
+        resp = db_rows(self.db, "SELECT usage_source, completion_tokens, ttft_ns, e2e_ns, text "
+                                "FROM responses")
+        self.assertEqual(len(resp), 48)
+        for source, tokens, ttft, e2e, text in resp:
+            self.assertEqual(source, "server")
+            self.assertIn(tokens, (2, 3, 4, 5))  # one per token event of the fixed answers
+            self.assertGreater(ttft, 0)
+            self.assertGreaterEqual(e2e, ttft)
+            self.assertIn(text, ("서울입니다", "Paris", "東京です", "北京"))
+        # the Korean answer to "what is the capital of South Korea" is right: EM 100
+        em = db_rows(self.db, "SELECT s.value, s.extracted FROM scores s JOIN requests q "
+                              "ON q.id = s.request_id WHERE q.item_id='qa-001' AND q.lang='ko' "
+                              "AND s.metric='EM'")
+        self.assertEqual(em, [(100.0, "서울"), (100.0, "서울")])
+        # the table names every language, the gap column and the speed columns
+        for word in ("ko", "en", "ja", "zh", "ko−en", "TTFT p50 ms", "E2E p50 ms",
+                     "output tok/s p50", "48"[0:1]):
+            self.assertIn(word, out)
+        rc2, out2, _ = koeval("report", "--db", self.db)
+        self.assertEqual(rc2, 0)
+        self.assertEqual(out2, out)
+        rc3, js, _ = koeval("report", "--db", self.db, "--format", "json")
+        self.assertEqual(rc3, 0)
+        import json
+        data = json.loads(js)
+        self.assertEqual(data["languages"], ["ko", "en", "ja", "zh"])
+        self.assertEqual({e["lang"] for e in data["speed"]}, {"ko", "en", "ja", "zh"})
+
+    def test_faults_complete_and_are_never_scored(self):
+        script = {"m-429": ["429:retry-after=1", "ok"],
+                  "m-529": ["529", "529", "ok"],
+                  "m-mid": ["overloaded-event", "ok"],
+                  "m-500": ["500"] * 20,
+                  "m-reset": ["reset-after-first-token", "ok"],
+                  "m-trunc": ["truncate", "ok"]}
+        lb = self.server(script=script)
+        models = ["m-429", "m-529", "m-mid", "m-500", "m-reset", "m-trunc"]
+        args = ["run", SUITE, "--db", self.db, "--limit", "1", "--langs", "ko",
+                "--max-attempts", "4", "-q"]
+        for m in models:
+            args += ["--model", "openai:%s@%s/v1" % (m, lb.url)]
+        t0 = time.monotonic()
+        rc, out, err = koeval(*args)
+        self.assertEqual(rc, 0, err)
+        states = dict(db_rows(self.db, "SELECT model, state FROM requests"))
+        for m in ("m-429", "m-529", "m-mid", "m-reset", "m-trunc"):
+            self.assertEqual(states["openai:%s@%s/v1" % (m, lb.url)], "answered", m)
+        self.assertEqual(states["openai:m-500@%s/v1" % lb.url], "failed")
+        # every attempt is in the store with its class
+        att = db_rows(self.db, "SELECT q.model, a.attempt_no, a.http_status, a.error_class, "
+                               "a.retry_after_ms FROM attempts a JOIN requests q "
+                               "ON q.id = a.request_id ORDER BY q.model, a.attempt_no")
+        by_model = {}
+        for model, no, status, cls, ra in att:
+            by_model.setdefault(model.split("@")[0].split(":")[1], []).append((no, status, cls, ra))
+        self.assertEqual([a[2] for a in by_model["m-429"]], ["rate_limited", "none"])
+        self.assertEqual(by_model["m-429"][0][3], 1000)
+        self.assertEqual([a[2] for a in by_model["m-529"]], ["overloaded", "overloaded", "none"])
+        self.assertEqual(by_model["m-mid"][0][1], 200)
+        self.assertEqual(by_model["m-mid"][0][2], "overloaded")
+        self.assertEqual([a[2] for a in by_model["m-500"]], ["server"] * 4)
+        self.assertIn(by_model["m-reset"][0][2], ("connect", "truncated"))
+        self.assertEqual(by_model["m-trunc"][0][2], "truncated")
+        # Retry-After: 1 was honoured: the second m-429 request came >= 1 s later
+        log = [e for e in lb.log() if e.get("model") == "m-429"]
+        self.assertEqual(len(log), 2)
+        self.assertGreaterEqual(log[1]["t_received_mono"] - log[0]["t_end_mono"], 0.95)
+        # a failed request has no score: infra failure, never a wrong answer
+        scored = db_rows(self.db, "SELECT COUNT(*) FROM scores s JOIN requests q "
+                                  "ON q.id = s.request_id WHERE q.state = 'failed'")
+        self.assertEqual(scored, [(0,)])
+        self.assertLess(time.monotonic() - t0, 120)
+        self.assertIn("0/1", out)  # the m-500 row's coverage
+
+    def test_api_key_never_leaves_the_request(self):
+        key = "sk-koevalSECRET-7f3c9d2e1b"
+        lb = self.server()
+        cfg = os.path.join(self.dir, "models.json")
+        with open(cfg, "w") as f:
+            f.write('[{"model": "openai:m-key@%s/v1", "api_key_env": "KOEVAL_TEST_KEY"},'
+                    ' {"model": "anthropic:m-key2@%s/v1", "api_key_env": "KOEVAL_TEST_KEY"}]'
+                    % (lb.url, lb.url))
+        rc, out, err = koeval("run", SUITE, "--models-config", cfg, "--db", self.db,
+                              "--limit", "2", "-q", env={"KOEVAL_TEST_KEY": key})
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(len(lb.log()), 16)
+        # the key was sent (the server saw its first characters) …
+        heads = [e["headers"] for e in lb.log()]
+        self.assertTrue(any("sk-k" in str(h) for h in heads))
+        # … and appears in no output: stdout, stderr, every file the run wrote
+        rc2, js, err2 = koeval("report", "--db", self.db, "--format", "json")
+        for text in (out, err, js, err2):
+            self.assertNotIn(key, text)
+            self.assertNotIn("SECRET", text)
+        for name in os.listdir(self.dir):
+            with open(os.path.join(self.dir, name), "rb") as f:
+                data = f.read()
+            self.assertNotIn(key.encode(), data, name)
+            self.assertNotIn(b"SECRET", data, name)
+
+    def test_errors_before_any_request(self):
+        lb = self.server()
+        bad_suite = os.path.join(self.dir, "bad.jsonl")
+        with open(bad_suite, "w") as f:
+            f.write('{"id":"a","lang":"ko","task":"qa","prompt":"x","references":["y"]}\n{oops\n')
+        cases = [
+            (["--model", "openai:m@%s/v1" % lb.url], "KOEVAL_MISSING_KEY", 2, "needs an API key"),
+            (["--model", "foo:bar"], None, 2, "unknown provider"),
+            (["--model", "openai:m@http://127.0.0.1:%d/v1" % free_port()], None, 4,
+             "cannot reach"),
+        ]
+        for extra, key_env, code, words in cases:
+            args = ["run", SUITE, "--db", self.db, "-q"] + extra
+            if key_env:
+                cfg = os.path.join(self.dir, "k.json")
+                with open(cfg, "w") as f:
+                    f.write('[{"model": "openai:m@%s/v1", "api_key_env": "%s"}]'
+                            % (lb.url, key_env))
+                args = ["run", SUITE, "--db", self.db, "-q", "--models-config", cfg]
+            rc, out, err = koeval(*args, env={key_env: ""} if key_env else None)
+            self.assertEqual(rc, code, err)
+            self.assertIn(words, err)
+            self.assertEqual(len(err.strip().splitlines()), 1, err)
+            self.assertTrue(err.startswith("koeval: "))
+        rc, out, err = koeval("run", bad_suite, "--model", "openai:m@%s/v1" % lb.url,
+                              "--db", self.db, "-q")
+        self.assertEqual(rc, 3)
+        self.assertIn("bad.jsonl:2:", err)
+        self.assertEqual(len(err.strip().splitlines()), 1, err)
+        self.assertEqual(lb.log(), [])  # nothing was sent
+
+    def test_kill9_then_resume_answers_each_request_exactly_once(self):
+        lb = self.server(delay_ms=40, first_delay_ms=40)
+        spec = "openai:m-slow@%s/v1" % lb.url
+        rng = seeded_random()
+        args = ["run", SUITE, "--model", spec, "--db", self.db, "--limit", "10",
+                "--concurrency", "4", "-q"]
+        answered_before = set()
+        kills = 0
+        first = True
+        for _ in range(4):
+            cmd = [KOEVAL] + args + ([] if first else ["--resume"])
+            proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            time.sleep(rng.uniform(0.2, 1.2))
+            if proc.poll() is None:
+                log_len = len(lb.log())
+                proc.send_signal(signal.SIGKILL)
+                proc.wait()
+                kills += 1
+                # what the store says is answered must never be asked again
+                done = {(i, l) for i, l in db_rows(
+                    self.db, "SELECT item_id, lang FROM requests WHERE state='answered'")}
+                answered_before |= done
+                self.assertTrue(wait_until(lambda: all(
+                    e["outcome"] is not None for e in lb.log()), 10))
+                marks = log_len
+            else:
+                proc.wait()
+                marks = None
+            proc.stderr.close()
+            first = False
+            if marks is None:
+                break
+        rc, out, err = koeval(*args, "--resume")
+        self.assertEqual(rc, 0, err)
+        self.assertGreaterEqual(kills, 2)
+        # 10 items x 4 languages: every request answered, each with one response row
+        self.assertEqual(db_rows(self.db, "SELECT state, COUNT(*) FROM requests GROUP BY state"),
+                         [("answered", 40)])
+        self.assertEqual(db_rows(self.db, "SELECT COUNT(*), COUNT(DISTINCT request_id) "
+                                          "FROM responses"), [(40, 40)])
+        self.assertEqual(db_rows(self.db, "SELECT COUNT(*) FROM runs"), [(1,)])
+        # no request the store had answered at a kill was sent again afterwards
+        prompts = dict(((i, l), p) for i, l, p in db_rows(
+            self.db, "SELECT item_id, lang, prompt FROM requests"))
+        sent = {}
+        for e in lb.log():
+            msgs = e["body"].get("messages", [])
+            user = [m["content"] for m in msgs if m.get("role") == "user"]
+            if user:
+                sent.setdefault(user[-1], []).append(e)
+        for key in answered_before:
+            complete = [e for e in sent[prompts[key]] if e["outcome"] == "complete"]
+            self.assertEqual(len(complete), 1, key)
+
+    def test_resume_without_a_run_is_an_error(self):
+        lb = self.server()
+        rc, out, err = koeval("run", SUITE, "--model", "openai:m@%s/v1" % lb.url, "--db",
+                              self.db, "--resume", "-q")
+        self.assertEqual(rc, 2)
+        self.assertIn("--resume", err)
+        self.assertEqual(lb.log(), [])
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
