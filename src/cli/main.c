@@ -1,6 +1,7 @@
 /* koeval — entry point: dispatches to one file per subcommand. */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -28,7 +29,8 @@ static void usage(FILE *out)
           "              the per-language table (Korean gap, coverage, TTFT, E2E, tokens/s)\n"
           "  report      re-print the table of a stored run\n"
           "  score       score a hypothesis file against references (BLEU, chrF/chrF++, TER,\n"
-          "              ROUGE, exact match, F1), sacreBLEU-compatible, Korean-aware\n"
+          "              ROUGE, exact match, F1), sacreBLEU-compatible, Korean-aware;\n"
+          "              with --db FILE, re-score the stored answers of a run offline\n"
           "  tokenize    print the tokens a metric sees, one segment per line\n"
           "  normalize   print text after koeval's Unicode normalization\n"
           "\n"
@@ -53,8 +55,13 @@ int main(int argc, char **argv)
         return KV_EXIT_OK;
     }
     int rc;
-    if (strcmp(cmd, "score") == 0)
-        rc = kv_cmd_score(argc - 1, argv + 1);
+    if (strcmp(cmd, "score") == 0) {
+        /* with --db it re-scores a stored run instead of files */
+        bool db = false;
+        for (int i = 2; i < argc; i++)
+            db |= strcmp(argv[i], "--db") == 0;
+        rc = db ? kv_cmd_rescore(argc - 1, argv + 1) : kv_cmd_score(argc - 1, argv + 1);
+    }
     else if (strcmp(cmd, "tokenize") == 0)
         rc = kv_cmd_tokenize(argc - 1, argv + 1);
     else if (strcmp(cmd, "normalize") == 0)

@@ -26,6 +26,7 @@
 #include "src/text.h"
 
 #define MAX_MODELS 32
+#define MAX_SYSTEM 32
 
 typedef struct run_args {
     const char *suite;
@@ -51,8 +52,21 @@ typedef struct model_conf {
     kv_model_spec spec;
     kv_model_limits limits;
     const char *key; /* from the environment; never copied anywhere else */
-    char system[16][1024]; /* per suite language, overrides the suite's */
+    /* per-language system prompts from --models-config, overriding the suite's */
+    char system_lang[MAX_SYSTEM][16];
+    char *system[MAX_SYSTEM];
+    int n_system;
 } model_conf;
+
+/* The system prompt for a model and language: the model's own, else the
+ * suite's, else none. */
+static const char *system_prompt(const model_conf *m, const kv_suite *s, const char *lang)
+{
+    for (int i = 0; i < m->n_system; i++)
+        if (!strcmp(m->system_lang[i], lang))
+            return m->system[i];
+    return kv_suite_system_prompt(s, lang);
+}
 
 static void run_usage(FILE *out)
 {
@@ -300,6 +314,28 @@ static int read_models_config(const char *path, model_conf *confs, int *n, const
             snprintf(c->spec.api_key_env, sizeof c->spec.api_key_env, "%s", f->valuestring);
         if (cJSON_IsString(f = cJSON_GetObjectItemCaseSensitive(m, "label")))
             snprintf(c->spec.label, sizeof c->spec.label, "%s", f->valuestring);
+        const cJSON *sys = cJSON_GetObjectItemCaseSensitive(m, "system");
+        if (sys && !cJSON_IsObject(sys)) {
+            kv_cli_error("%s: model %d: \"system\" must be an object {\"ko\": \"…\", …}", path,
+                         idx);
+            rc = KV_EXIT_INPUT;
+            break;
+        }
+        const cJSON *e;
+        cJSON_ArrayForEach(e, sys)
+        {
+            if (!cJSON_IsString(e) || c->n_system == MAX_SYSTEM) {
+                kv_cli_error("%s: model %d: system prompt for \"%s\" must be a string", path, idx,
+                             e->string);
+                rc = KV_EXIT_INPUT;
+                break;
+            }
+            snprintf(c->system_lang[c->n_system], sizeof c->system_lang[0], "%s", e->string);
+            c->system[c->n_system] = strdup(e->valuestring);
+            c->n_system++;
+        }
+        if (rc)
+            break;
         (*n)++;
     }
     cJSON_Delete(root);
@@ -439,6 +475,11 @@ static char *config_json(const run_args *a, const kv_suite *s, const model_conf 
         cJSON_AddStringToObject(e, "api_key_env", m[i].spec.api_key_env);
         cJSON_AddNumberToObject(e, "temperature", m[i].spec.temperature);
         cJSON_AddNumberToObject(e, "max_tokens", m[i].spec.max_tokens);
+        if (m[i].n_system) {
+            cJSON *sys = cJSON_AddObjectToObject(e, "system");
+            for (int k = 0; k < m[i].n_system; k++)
+                cJSON_AddStringToObject(sys, m[i].system_lang[k], m[i].system[k]);
+        }
         cJSON_AddItemToArray(ms, e);
     }
     char *s2 = cJSON_PrintUnformatted(o);
@@ -617,8 +658,8 @@ int kv_cmd_run(int argc, char **argv)
                 }
                 infos[n_jobs] = (job_info){.request_id = req, .item = item};
                 jobs[n_jobs] = (kv_job){.model = (size_t)m,
-                                        .chat = {.system = kv_suite_system_prompt(&suite,
-                                                                                  item->lang),
+                                        .chat = {.system = system_prompt(&models[m], &suite,
+                                                                         item->lang),
                                                  .user = item->prompt},
                                         .attempts_before = attempts,
                                         .user = &infos[n_jobs]};
@@ -676,6 +717,9 @@ out:
     free(cfg);
     kv_store_close(store);
     kv_suite_free(&suite);
+    for (int i = 0; i < n_models; i++)
+        for (int k = 0; k < models[i].n_system; k++)
+            free(models[i].system[k]);
     return status;
 }
 
@@ -742,6 +786,158 @@ int kv_cmd_report(int argc, char **argv)
             kv_report_free(rep);
         }
     }
+    kv_store_close(store);
+    return status;
+}
+
+/* ---- koeval score --db: re-score stored answers offline ---- */
+
+typedef struct rescore_ctx {
+    kv_store *store;
+    const kv_suite *suite;
+    kv_evaluator *ev;
+    size_t scored, missing;
+    int rc;
+} rescore_ctx;
+
+static int on_rescore(const kv_stored_response *row, void *ctx)
+{
+    rescore_ctx *c = ctx;
+    const kv_item *item = kv_suite_find(c->suite, row->item_id, row->lang);
+    if (!item) {
+        c->missing++;
+        return 0;
+    }
+    kv_item_score sc;
+    if (kv_evaluate(c->ev, item, row->text, row->text_len, &sc) != 0) {
+        c->rc = KV_EXIT_INTERNAL;
+        return 1;
+    }
+    const char *status = kv_extract_status_name(sc.status);
+    if (sc.status == KV_EXTRACT_NONE && !strcmp(row->finish_reason, "length"))
+        status = "length_exhausted";
+    if (kv_store_score_put(c->store, row->request_id, sc.metric, sc.value, sc.signature,
+                           sc.extracted[0] ? sc.extracted : NULL, status) != 0 ||
+        (sc.f1 >= 0 && item->task == KV_TASK_QA &&
+         kv_store_score_put(c->store, row->request_id, "F1", sc.f1, sc.signature, NULL,
+                            status) != 0)) {
+        c->rc = 5;
+        return 1;
+    }
+    c->scored++;
+    return 0;
+}
+
+int kv_cmd_rescore(int argc, char **argv)
+{
+    const char *db = NULL, *suite_path = NULL;
+    long run = 0;
+    kv_report_format fmt = KV_REPORT_TTY;
+    for (int i = 1; i < argc; i++) {
+        const char *x = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(x, "-h") || !strcmp(x, "--help")) {
+            fputs("usage: koeval score --db FILE [--run ID] [--suite SUITE.jsonl] [--format F]\n"
+                  "\n"
+                  "Re-scores the stored answers of a run (default: the latest) with this\n"
+                  "koeval's extraction and metrics, replacing the stored scores, and prints\n"
+                  "the table. No model is contacted. The suite is read from the path the run\n"
+                  "recorded, or from --suite; its content must be the same (hash checked).\n",
+                  stdout);
+            return KV_EXIT_OK;
+        } else if (!strcmp(x, "--db") && v) {
+            db = v;
+            i++;
+        } else if (!strcmp(x, "--suite") && v) {
+            suite_path = v;
+            i++;
+        } else if (!strcmp(x, "--run") && v) {
+            if (need_int(x, v, 1, 1L << 40, &run))
+                return KV_EXIT_USAGE;
+            i++;
+        } else if (!strcmp(x, "--format") && v) {
+            if (kv_report_format_parse(v, &fmt) != 0) {
+                kv_cli_error("--format: unknown format '%s' (tty, md, csv, json)", v);
+                return KV_EXIT_USAGE;
+            }
+            i++;
+        } else {
+            kv_cli_error("unknown option or missing value '%s' (see 'koeval score --db F --help')",
+                         x);
+            return KV_EXIT_USAGE;
+        }
+    }
+    if (!db) {
+        kv_cli_error("--db FILE is required to re-score stored answers");
+        return KV_EXIT_USAGE;
+    }
+    if (access(db, R_OK) != 0) {
+        kv_cli_error("cannot open %s: %s", db, strerror(errno));
+        return KV_EXIT_INPUT;
+    }
+    char err[1024];
+    kv_store *store;
+    if (kv_store_open(db, &store, err, sizeof err) != 0) {
+        kv_cli_error("%s", err);
+        return KV_EXIT_INPUT;
+    }
+    int64_t run_id = run;
+    int status = KV_EXIT_OK;
+    kv_stored_run info = {0};
+    kv_suite suite;
+    bool suite_loaded = false;
+    if (!run_id && (kv_store_latest_run(store, &run_id) != 0 || run_id <= 0)) {
+        kv_cli_error("%s holds no run", db);
+        status = KV_EXIT_INPUT;
+        goto out;
+    }
+    if (kv_store_run_get(store, run_id, &info) != 0) {
+        kv_cli_error("%s: run %lld: %s", db, (long long)run_id, kv_store_errmsg(store));
+        status = KV_EXIT_INPUT;
+        goto out;
+    }
+    if (!suite_path)
+        suite_path = info.suite_path.p;
+    if (kv_suite_load(suite_path, NULL, &suite, err, sizeof err) != KV_SUITE_OK) {
+        kv_cli_error("%s (give the suite with --suite)", err);
+        status = KV_EXIT_INPUT;
+        goto out;
+    }
+    suite_loaded = true;
+    if (info.suite_hash.p && strcmp(info.suite_hash.p, suite.hash) != 0) {
+        kv_cli_error("%s is not the suite run %lld used (content hash %s, recorded %s)",
+                     suite_path, (long long)run_id, suite.hash, info.suite_hash.p);
+        status = KV_EXIT_INPUT;
+        goto out;
+    }
+    rescore_ctx c = {.store = store, .suite = &suite};
+    c.ev = kv_evaluator_new(err, sizeof err);
+    if (!c.ev) {
+        kv_cli_error("%s", err);
+        status = KV_EXIT_INTERNAL;
+        goto out;
+    }
+    if (kv_store_foreach_response(store, run_id, on_rescore, &c) != 0 && !c.rc)
+        c.rc = 5;
+    kv_evaluator_free(c.ev);
+    if (c.rc) {
+        kv_cli_error("re-scoring run %lld failed: %s", (long long)run_id, kv_store_errmsg(store));
+        status = c.rc;
+        goto out;
+    }
+    fprintf(stderr, "koeval score: re-scored %zu stored answers of run %lld%s\n", c.scored,
+            (long long)run_id, c.missing ? " (some items are no longer in the suite)" : "");
+    kv_report *rep;
+    if (kv_report_build(store, run_id, &rep, err, sizeof err) != 0) {
+        kv_cli_error("%s", err);
+        status = KV_EXIT_INPUT;
+    } else {
+        kv_report_print(rep, fmt, stdout);
+        kv_report_free(rep);
+    }
+out:
+    if (suite_loaded)
+        kv_suite_free(&suite);
+    kv_stored_run_free(&info);
     kv_store_close(store);
     return status;
 }

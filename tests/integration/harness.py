@@ -67,7 +67,9 @@ def koeval(*args, env=None, timeout=300):
 def db_rows(path, sql, *params):
     con = sqlite3.connect(path)
     try:
-        return con.execute(sql, params).fetchall()
+        rows = con.execute(sql, params).fetchall()
+        con.commit()
+        return rows
     finally:
         con.close()
 

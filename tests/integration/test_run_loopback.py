@@ -226,6 +226,67 @@ class RunLoopback(unittest.TestCase):
             complete = [e for e in sent[prompts[key]] if e["outcome"] == "complete"]
             self.assertEqual(len(complete), 1, key)
 
+    def test_anthropic_overload_event_is_retried_and_long_waits_fail(self):
+        # B26 through the engine: an overloaded_error event inside a 200 stream
+        # is retried like a 529; B27's cap: a Retry-After longer than --max-wait
+        # fails the request as rate limited instead of retrying early
+        script = {"a-mid": ["overloaded-event", "ok"],
+                  "o-long": ["429:retry-after=30", "ok"],
+                  "o-len": ["length"]}
+        lb = self.server(script=script)
+        rc, out, err = koeval("run", SUITE, "--db", self.db, "--limit", "1", "--langs", "ko",
+                              "--max-wait", "2", "-q",
+                              "--model", "anthropic:a-mid@%s/v1" % lb.url,
+                              "--model", "openai:o-long@%s/v1" % lb.url,
+                              "--model", "openai:o-len@%s/v1" % lb.url,
+                              env={"ANTHROPIC_API_KEY": "test-key-for-loopback"})
+        self.assertEqual(rc, 0, err)
+        rows = {m.split(":")[1].split("@")[0]: (st, cls) for m, st, cls in db_rows(
+            self.db, "SELECT model, state, error_class FROM requests")}
+        self.assertEqual(rows["a-mid"], ("answered", None))
+        self.assertEqual(rows["o-long"], ("failed", "rate_limited"))
+        self.assertEqual(len([e for e in lb.log() if e["model"] == "o-long"]), 1)
+        msg = db_rows(self.db, "SELECT error_message FROM requests WHERE state='failed'")[0][0]
+        self.assertIn("30000 ms", msg)
+        # B29: the whole budget spent on reasoning, empty answer, finish "length":
+        # a scored wrong answer with its status, not an infra failure
+        self.assertEqual(rows["o-len"], ("answered", None))
+        sc = db_rows(self.db, "SELECT s.value, s.status FROM scores s JOIN requests q "
+                              "ON q.id = s.request_id WHERE q.model LIKE 'openai:o-len@%' "
+                              "AND s.metric = 'EM'")
+        self.assertEqual(sc, [(0.0, "length_exhausted")])
+
+    def test_models_config_system_prompts_and_rescore(self):
+        lb = self.server()
+        cfg = os.path.join(self.dir, "models.json")
+        with open(cfg, "w") as f:
+            f.write('[{"model": "openai:m-sys@%s/v1", "temperature": 0, "max_tokens": 33,'
+                    ' "system": {"ko": "한국어로만 답하세요."}}]' % lb.url)
+        rc, out, err = koeval("run", SUITE, "--models-config", cfg, "--db", self.db,
+                              "--limit", "1", "-q")
+        self.assertEqual(rc, 0, err)
+        bodies = {}
+        for e in lb.log():
+            msgs = e["body"]["messages"]
+            lang_prompt = msgs[-1]["content"]
+            bodies[lang_prompt] = e["body"]
+        ko = [b for p, b in bodies.items() if "대한민국" in p][0]
+        self.assertEqual(ko["messages"][0], {"role": "system", "content": "한국어로만 답하세요."})
+        self.assertEqual(ko["temperature"], 0)
+        self.assertEqual(ko["max_tokens"], 33)
+        self.assertEqual(ko["stream_options"], {"include_usage": True})
+        en = [b for p, b in bodies.items() if "South Korea" in p][0]
+        # no model prompt for en: the suite's own system prompt
+        self.assertNotEqual(en["messages"][0]["content"], "한국어로만 답하세요.")
+        # re-scoring offline gives the same table, and does not contact the server
+        n = len(lb.log())
+        db_rows(self.db, "DELETE FROM scores")
+        rc2, out2, err2 = koeval("score", "--db", self.db)
+        self.assertEqual(rc2, 0, err2)
+        self.assertIn("re-scored 4 stored answers", err2)
+        self.assertEqual(out2, out)
+        self.assertEqual(len(lb.log()), n)
+
     def test_resume_without_a_run_is_an_error(self):
         lb = self.server()
         rc, out, err = koeval("run", SUITE, "--model", "openai:m@%s/v1" % lb.url, "--db",
