@@ -155,7 +155,7 @@ log "configuring llama.cpp $TAG (CPU only, static); log: $logf"
 start=$(date +%s)
 cmake -S "$SRC" -B "$build" "${opts[@]}" >"$logf" 2>&1 \
     || die "cmake configure failed; see $logf"
-log "building llama-server with $JOBS jobs (about 8 minutes on 2 cores)"
+log "building llama-server with $JOBS jobs (6-9 minutes on 2 cores)"
 cmake --build "$build" --target llama-server -j "$JOBS" >>"$logf" 2>&1 \
     || die "build failed; see $logf"
 built="$build/bin/llama-server"
