@@ -60,7 +60,69 @@ typedef struct cell_score {
     int64_t n, failed_extraction;
 } cell_score;
 
+enum label {
+    L_TITLE,       /* run id, suite name, path, repeat */
+    L_QUALITY,     /* pivot */
+    L_SPEED,
+    L_MODEL,
+    L_METRIC,
+    L_NOANSWER,
+    L_LANG,
+    L_ANSWERED,
+    L_FAILED,
+    L_TTFT,
+    L_E2E,
+    L_TPS,
+    L_GAP_TITLE,
+    L_GAP_NOTE,
+    L_MANIFEST,
+    L_COUNT
+};
+
+static const char *const labels[2][L_COUNT] = {
+    {
+        [L_TITLE] = "koeval run %lld — suite %s (%s), repeat %d",
+        [L_QUALITY] = "Quality (mean item score, 0–100; ko−%s = mean paired difference)",
+        [L_SPEED] = "Coverage and speed (failed = infra failures, never scored; output tok/s = "
+                    "completion tokens / (last token − first token))",
+        [L_MODEL] = "model",
+        [L_METRIC] = "metric",
+        [L_NOANSWER] = "no answer",
+        [L_LANG] = "lang",
+        [L_ANSWERED] = "answered",
+        [L_FAILED] = "failed",
+        [L_TTFT] = "TTFT p50 ms",
+        [L_E2E] = "E2E p50 ms",
+        [L_TPS] = "output tok/s p50",
+        [L_GAP_TITLE] = "Korean gap (ko − %s, mean of paired item differences)",
+        [L_GAP_NOTE] = "Bars left of zero: Korean is worse than %s on the same items.",
+        [L_MANIFEST] = "Run manifest",
+    },
+    {
+        [L_TITLE] = "koeval 실행 %lld — 문항 세트 %s (%s), 반복 %d",
+        [L_QUALITY] = "품질 (문항 점수 평균, 0–100; ko−%s = 짝지은 문항 차이의 평균)",
+        [L_SPEED] = "응답률과 속도 (실패 = 인프라 실패, 채점하지 않음; 출력 토큰/초 = 완성 토큰 / "
+                    "(마지막 토큰 − 첫 토큰))",
+        [L_MODEL] = "모델",
+        [L_METRIC] = "지표",
+        [L_NOANSWER] = "답 없음",
+        [L_LANG] = "언어",
+        [L_ANSWERED] = "답함",
+        [L_FAILED] = "실패",
+        [L_TTFT] = "TTFT 중앙값 ms",
+        [L_E2E] = "E2E 중앙값 ms",
+        [L_TPS] = "출력 토큰/초 중앙값",
+        [L_GAP_TITLE] = "한국어 격차 (ko − %s, 짝지은 문항 차이의 평균)",
+        [L_GAP_NOTE] = "0보다 왼쪽 막대: 같은 문항에서 한국어가 %s보다 나쁨.",
+        [L_MANIFEST] = "실행 정보",
+    },
+};
+
 struct kv_report {
+    kv_report_lang label_lang;
+    char *config_json;
+    char *suite_hash;
+    char *koeval_version;
     int64_t run_id;
     char *suite;
     char *suite_name;
@@ -79,8 +141,41 @@ struct kv_report {
     int64_t *gap_n;
 };
 
+#define L(r, k) (labels[(r)->label_lang][k])
+
+int kv_report_lang_parse(const char *name, kv_report_lang *out)
+{
+    if (!strcmp(name, "ko"))
+        *out = KV_LABELS_KO;
+    else if (!strcmp(name, "en"))
+        *out = KV_LABELS_EN;
+    else
+        return -1;
+    return 0;
+}
+
+kv_report_lang kv_report_lang_default(void)
+{
+    const char *vars[] = {"LC_ALL", "LC_MESSAGES", "LANG"};
+    for (size_t i = 0; i < 3; i++) {
+        const char *v = getenv(vars[i]);
+        if (v && *v)
+            return strncmp(v, "ko", 2) == 0 ? KV_LABELS_KO : KV_LABELS_EN;
+    }
+    return KV_LABELS_EN;
+}
+
+void kv_report_set_lang(kv_report *r, kv_report_lang lang)
+{
+    r->label_lang = lang;
+}
+
 int kv_report_format_parse(const char *name, kv_report_format *out)
 {
+    if (!strcmp(name, "html")) {
+        *out = KV_REPORT_HTML;
+        return 0;
+    }
     if (!strcmp(name, "tty") || !strcmp(name, "text"))
         *out = KV_REPORT_TTY;
     else if (!strcmp(name, "md"))
@@ -209,6 +304,9 @@ int kv_report_build(kv_store *s, int64_t run_id, kv_report **out, char *err, siz
     kv_report *r = kv_xcalloc(1, sizeof *r);
     r->run_id = run_id;
     r->suite = strdup(run.suite_path.p ? run.suite_path.p : "");
+    r->config_json = strdup(run.config_json.p ? run.config_json.p : "{}");
+    r->suite_hash = strdup(run.suite_hash.p ? run.suite_hash.p : "");
+    r->koeval_version = strdup(run.koeval_version.p ? run.koeval_version.p : "");
     r->repeat = run.repeat;
     r->pivot = r->ko = -1;
     cJSON *cfg = cJSON_Parse(run.config_json.p ? run.config_json.p : "{}");
@@ -303,6 +401,9 @@ void kv_report_free(kv_report *r)
         return;
     free(r->suite);
     free(r->suite_name);
+    free(r->config_json);
+    free(r->suite_hash);
+    free(r->koeval_version);
     for (int i = 0; i < r->n_langs; i++)
         free(r->langs[i]);
     for (int i = 0; i < r->n_models; i++)
@@ -466,8 +567,8 @@ static void quality_table(const kv_report *r, table *t)
     int extra = r->ko >= 0 && r->pivot >= 0 && r->ko != r->pivot ? 1 : 0;
     t_init(t, 2 + r->n_langs + extra + 1);
     t_row(t);
-    t_set(t, 0, "model");
-    t_set(t, 1, "metric");
+    t_set(t, 0, "%s", L(r, L_MODEL));
+    t_set(t, 1, "%s", L(r, L_METRIC));
     for (int l = 0; l < r->n_langs; l++) {
         t_set(t, 2 + l, "%s", r->langs[l]);
         t->numeric[2 + l] = 1;
@@ -476,7 +577,7 @@ static void quality_table(const kv_report *r, table *t)
         t_set(t, 2 + r->n_langs, "ko−%s", r->langs[r->pivot]);
         t->numeric[2 + r->n_langs] = 1;
     }
-    t_set(t, t->cols - 1, "no answer");
+    t_set(t, t->cols - 1, "%s", L(r, L_NOANSWER));
     t->numeric[t->cols - 1] = 1;
     for (int m = 0; m < r->n_models; m++)
         for (int k = 0; k < r->n_metrics; k++) {
@@ -517,8 +618,8 @@ static void speed_table(const kv_report *r, table *t)
 {
     t_init(t, 7);
     t_row(t);
-    const char *head[] = {"model", "lang", "answered", "failed", "TTFT p50 ms", "E2E p50 ms",
-                          "output tok/s p50"};
+    const char *head[] = {L(r, L_MODEL), L(r, L_LANG),  L(r, L_ANSWERED), L(r, L_FAILED),
+                          L(r, L_TTFT),  L(r, L_E2E),   L(r, L_TPS)};
     for (int j = 0; j < 7; j++) {
         t_set(t, j, "%s", head[j]);
         t->numeric[j] = j >= 2;
@@ -605,10 +706,218 @@ static int print_json(const kv_report *r, FILE *out)
     return ferror(out) ? -1 : 0;
 }
 
+
+/* ---- HTML: one self-contained page (inline CSS and SVG, no script, no network) ---- */
+
+static void html_text(FILE *out, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '<':
+            fputs("&lt;", out);
+            break;
+        case '>':
+            fputs("&gt;", out);
+            break;
+        case '&':
+            fputs("&amp;", out);
+            break;
+        case '"':
+            fputs("&quot;", out);
+            break;
+        default:
+            fputc(*s, out);
+        }
+    }
+}
+
+static const char *const palette[] = {"#3b6fb6", "#d9822b", "#3a9d5d", "#a34ea6",
+                                      "#c23b3b", "#6b7a8f", "#b59f2a", "#2a9cb5"};
+
+static void html_table(FILE *out, const table *t)
+{
+    fputs("<table>\n", out);
+    for (int i = 0; i < t->rows; i++) {
+        fputs("<tr>", out);
+        for (int j = 0; j < t->cols; j++) {
+            const char *tag = i == 0 ? "th" : "td";
+            fprintf(out, "<%s%s>", tag, t->numeric[j] && i > 0 ? " class=\"num\"" : "");
+            html_text(out, t->cells[i][j] ? t->cells[i][j] : "");
+            fprintf(out, "</%s>", tag);
+        }
+        fputs("</tr>\n", out);
+    }
+    fputs("</table>\n", out);
+}
+
+static double cell_mean(const kv_report *r, int m, int k, int l, int64_t *n)
+{
+    const cell_score *c =
+        &r->cells[((size_t)m * (size_t)r->n_metrics + (size_t)k) * (size_t)r->n_langs + (size_t)l];
+    *n = c->n;
+    return c->n ? c->sum / (double)c->n : NAN;
+}
+
+/* One grouped bar chart for a metric: groups = languages, bars = models. */
+static void html_metric_chart(FILE *out, const kv_report *r, int k)
+{
+    const int bw = 22, gap = 18, h = 180, top = 20, left = 40;
+    int width = left + r->n_langs * (r->n_models * bw + gap) + 10;
+    fprintf(out, "<h3>");
+    html_text(out, r->metrics[k]);
+    fprintf(out, "</h3>\n<svg class=\"chart\" width=\"%d\" height=\"%d\" role=\"img\" "
+                 "xmlns=\"http://www.w3.org/2000/svg\">\n",
+            width, h + top + 40);
+    for (int y = 0; y <= 100; y += 25) {
+        int py = top + h - y * h / 100;
+        fprintf(out, "<line x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\" class=\"grid\"/>"
+                     "<text x=\"%d\" y=\"%d\" class=\"axis\">%d</text>\n",
+                left, width - 10, py, py, left - 6, py + 4, y);
+    }
+    for (int l = 0; l < r->n_langs; l++) {
+        int gx = left + l * (r->n_models * bw + gap) + gap / 2;
+        for (int m = 0; m < r->n_models; m++) {
+            int64_t n;
+            double v = cell_mean(r, m, k, l, &n);
+            if (!n)
+                continue;
+            int bh = (int)lround(v * h / 100.0);
+            int x = gx + m * bw;
+            fprintf(out, "<rect class=\"bar\" data-model=\"");
+            html_text(out, r->models[m]);
+            fprintf(out, "\" data-lang=\"%s\" data-value=\"%.2f\" x=\"%d\" y=\"%d\" width=\"%d\" "
+                         "height=\"%d\" fill=\"%s\"><title>",
+                    r->langs[l], v, x, top + h - bh, bw - 3, bh,
+                    palette[m % (int)(sizeof palette / sizeof palette[0])]);
+            html_text(out, r->models[m]);
+            fprintf(out, " · %s · %.1f (n=%lld)</title></rect>\n", r->langs[l], v, (long long)n);
+        }
+        fprintf(out, "<text x=\"%d\" y=\"%d\" class=\"lang%s\">%s</text>\n",
+                gx + r->n_models * bw / 2 - 6, top + h + 18, l == r->ko ? " ko" : "",
+                r->langs[l]);
+    }
+    fputs("</svg>\n", out);
+}
+
+/* The Korean gap per model and metric: horizontal bars around zero. */
+static void html_gap_chart(FILE *out, const kv_report *r)
+{
+    if (r->ko < 0 || r->pivot < 0 || r->ko == r->pivot)
+        return;
+    int rows = 0;
+    for (int m = 0; m < r->n_models; m++)
+        for (int k = 0; k < r->n_metrics; k++) {
+            size_t at = ((size_t)m * (size_t)r->n_metrics + (size_t)k) * (size_t)r->n_langs +
+                        (size_t)r->ko;
+            rows += r->gap_n[at] > 0;
+        }
+    if (!rows)
+        return;
+    const int rh = 22, w = 420, label = 320, mid = label + w / 2;
+    fputs("<h2>", out);
+    fprintf(out, L(r, L_GAP_TITLE), r->langs[r->pivot]);
+    fputs("</h2>\n<p class=\"note\">", out);
+    fprintf(out, L(r, L_GAP_NOTE), r->langs[r->pivot]);
+    fprintf(out, "</p>\n<svg class=\"gap\" width=\"%d\" height=\"%d\" "
+                 "xmlns=\"http://www.w3.org/2000/svg\">\n",
+            label + w + 60, rows * rh + 30);
+    fprintf(out, "<line x1=\"%d\" x2=\"%d\" y1=\"0\" y2=\"%d\" class=\"zero\"/>\n", mid, mid,
+            rows * rh + 10);
+    int row = 0;
+    for (int m = 0; m < r->n_models; m++)
+        for (int k = 0; k < r->n_metrics; k++) {
+            size_t at = ((size_t)m * (size_t)r->n_metrics + (size_t)k) * (size_t)r->n_langs +
+                        (size_t)r->ko;
+            if (!r->gap_n[at])
+                continue;
+            double g = r->gap[at] / (double)r->gap_n[at];
+            int len = (int)lround(fabs(g) * (w / 2) / 100.0);
+            int y = 5 + row * rh;
+            fprintf(out, "<text x=\"%d\" y=\"%d\" class=\"rowlabel\">", label - 8, y + 14);
+            html_text(out, r->models[m]);
+            fputs(" · ", out);
+            html_text(out, r->metrics[k]);
+            fprintf(out, "</text><rect class=\"gapbar%s\" x=\"%d\" y=\"%d\" width=\"%d\" "
+                         "height=\"%d\"><title>%+.1f (n=%lld)</title></rect>"
+                         "<text x=\"%d\" y=\"%d\" class=\"axis\">%+.1f</text>\n",
+                    g < 0 ? " worse" : "", g < 0 ? mid - len : mid, y + 2, len > 0 ? len : 1,
+                    rh - 6, g, (long long)r->gap_n[at], label + w + 4, y + 14, g);
+            row++;
+        }
+    fputs("</svg>\n", out);
+}
+
+static int print_html(const kv_report *r, FILE *out)
+{
+    table q, s;
+    quality_table(r, &q);
+    speed_table(r, &s);
+    fprintf(out, "<!DOCTYPE html>\n<html lang=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n"
+                 "<title>koeval run %lld</title>\n",
+            r->label_lang == KV_LABELS_KO ? "ko" : "en", (long long)r->run_id);
+    fputs("<style>\n"
+          "body{font-family:-apple-system,'Noto Sans KR','Noto Sans CJK KR','Malgun Gothic',"
+          "sans-serif;margin:2em;color:#222;max-width:1100px}\n"
+          "h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.8em}h3{font-size:1em}\n"
+          "table{border-collapse:collapse;margin:.6em 0}th,td{border:1px solid #ccc;"
+          "padding:.25em .6em}th{background:#f3f3f3}td.num{text-align:right;"
+          "font-variant-numeric:tabular-nums}\n"
+          ".grid{stroke:#e5e5e5}.axis{font-size:10px;fill:#666;text-anchor:end}"
+          ".lang{font-size:12px}.lang.ko{font-weight:bold}\n"
+          ".zero{stroke:#333}.gapbar{fill:#3a9d5d}.gapbar.worse{fill:#c23b3b}"
+          ".rowlabel{font-size:12px;text-anchor:end}.note{color:#555;font-size:.9em}\n"
+          ".legend span{display:inline-block;margin-right:1.2em}.legend i{display:inline-block;"
+          "width:.9em;height:.9em;margin-right:.3em;vertical-align:middle}\n"
+          "pre{background:#f7f7f7;padding:.8em;overflow:auto;font-size:.85em}\n"
+          "</style>\n</head>\n<body>\n<h1>",
+          out);
+    fprintf(out, L(r, L_TITLE), (long long)r->run_id, r->suite_name[0] ? r->suite_name : "-",
+            r->suite, r->repeat);
+    fputs("</h1>\n<div class=\"legend\">", out);
+    for (int m = 0; m < r->n_models; m++) {
+        fprintf(out, "<span><i style=\"background:%s\"></i>",
+                palette[m % (int)(sizeof palette / sizeof palette[0])]);
+        html_text(out, r->models[m]);
+        fputs("</span>", out);
+    }
+    fputs("</div>\n<h2>", out);
+    fprintf(out, L(r, L_QUALITY), r->pivot >= 0 ? r->langs[r->pivot] : "pivot");
+    fputs("</h2>\n", out);
+    for (int k = 0; k < r->n_metrics; k++)
+        html_metric_chart(out, r, k);
+    html_table(out, &q);
+    html_gap_chart(out, r);
+    fputs("<h2>", out);
+    html_text(out, L(r, L_SPEED));
+    fputs("</h2>\n", out);
+    html_table(out, &s);
+    fputs("<h2>", out);
+    html_text(out, L(r, L_MANIFEST));
+    fprintf(out, "</h2>\n<table><tr><th>run</th><td>%lld</td></tr><tr><th>koeval</th><td>",
+            (long long)r->run_id);
+    html_text(out, r->koeval_version);
+    fputs("</td></tr><tr><th>suite</th><td>", out);
+    html_text(out, r->suite);
+    fputs("</td></tr><tr><th>suite hash</th><td>", out);
+    html_text(out, r->suite_hash);
+    fputs("</td></tr></table>\n<pre>", out);
+    cJSON *cfg = cJSON_Parse(r->config_json);
+    char *pretty = cfg ? cJSON_Print(cfg) : NULL;
+    html_text(out, pretty ? pretty : r->config_json);
+    free(pretty);
+    cJSON_Delete(cfg);
+    fputs("</pre>\n</body>\n</html>\n", out);
+    t_free(&q);
+    t_free(&s);
+    return ferror(out) ? -1 : 0;
+}
+
 int kv_report_print(const kv_report *r, kv_report_format fmt, FILE *out)
 {
     if (fmt == KV_REPORT_JSON)
         return print_json(r, out);
+    if (fmt == KV_REPORT_HTML)
+        return print_html(r, out);
     table q, s;
     quality_table(r, &q);
     speed_table(r, &s);
@@ -617,15 +926,17 @@ int kv_report_print(const kv_report *r, kv_report_format fmt, FILE *out)
         fputc('\n', out);
         t_print(&s, fmt, out);
     } else {
-        const char *h = fmt == KV_REPORT_MD ? "## " : "";
-        fprintf(out, "%skoeval run %lld — suite %s (%s), repeat %d\n\n", h, (long long)r->run_id,
-                r->suite_name[0] ? r->suite_name : "-", r->suite, r->repeat);
-        fprintf(out, "%sQuality (mean item score, 0–100; ko−%s = mean paired difference)\n\n",
-                fmt == KV_REPORT_MD ? "### " : "", r->pivot >= 0 ? r->langs[r->pivot] : "pivot");
+        fputs(fmt == KV_REPORT_MD ? "## " : "", out);
+        fprintf(out, L(r, L_TITLE), (long long)r->run_id, r->suite_name[0] ? r->suite_name : "-",
+                r->suite, r->repeat);
+        fputs("\n\n", out);
+        fputs(fmt == KV_REPORT_MD ? "### " : "", out);
+        fprintf(out, L(r, L_QUALITY), r->pivot >= 0 ? r->langs[r->pivot] : "pivot");
+        fputs("\n\n", out);
         t_print(&q, fmt, out);
-        fprintf(out, "\n%sCoverage and speed (failed = infra failures, never scored; output "
-                     "tok/s = completion tokens / (last token − first token))\n\n",
-                fmt == KV_REPORT_MD ? "### " : "");
+        fputs(fmt == KV_REPORT_MD ? "\n### " : "\n", out);
+        fputs(L(r, L_SPEED), out);
+        fputs("\n\n", out);
         t_print(&s, fmt, out);
     }
     t_free(&q);

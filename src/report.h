@@ -26,12 +26,31 @@ typedef enum kv_report_format {
     KV_REPORT_MD,
     KV_REPORT_CSV,
     KV_REPORT_JSON,
+    KV_REPORT_HTML, /* one self-contained page: inline CSS and SVG, no network */
 } kv_report_format;
 
-/* Parses "tty", "text", "md", "csv", "json". Returns 0 or -1. */
+typedef struct kv_report kv_report;
+
+/* Language of the report's labels. */
+typedef enum kv_report_lang {
+    KV_LABELS_EN = 0,
+    KV_LABELS_KO,
+} kv_report_lang;
+
+/* Parses "ko" or "en". Returns 0 or -1. */
+int kv_report_lang_parse(const char *name, kv_report_lang *out);
+
+/* The default label language: Korean when the locale (LC_ALL, LC_MESSAGES or
+ * LANG, first set wins) starts with "ko", else English. */
+kv_report_lang kv_report_lang_default(void);
+
+/* Sets the label language used by kv_report_print (default English). */
+void kv_report_set_lang(kv_report *r, kv_report_lang lang);
+
+
+/* Parses "tty", "text", "md", "csv", "json", "html". Returns 0 or -1. */
 int kv_report_format_parse(const char *name, kv_report_format *out);
 
-typedef struct kv_report kv_report;
 
 /* Reads run `run_id` from the store. Returns 0, or -1 with err set. */
 int kv_report_build(kv_store *s, int64_t run_id, kv_report **out, char *err, size_t errlen);

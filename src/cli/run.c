@@ -44,6 +44,8 @@ typedef struct run_args {
     const char *langs;
     long limit;
     kv_report_format format;
+    kv_report_lang report_lang;
+    const char *html;
     bool quiet;
     kv_engine_opts engine;
 } run_args;
@@ -102,7 +104,9 @@ static void run_usage(FILE *out)
         "  --max-attempts N         per request (default 6)\n"
         "  --max-wait S             seconds of backoff/Retry-After per request (default 600)\n"
         "  --timeout S              seconds without a byte before giving up (default 120)\n"
-        "  --format tty|md|csv|json table format (default tty)\n"
+        "  --format tty|md|csv|json|html  table format (default tty)\n"
+        "  --html FILE              also write the self-contained HTML report to FILE\n"
+        "  --report-lang ko|en      label language (default: ko when the locale is Korean)\n"
         "  -q, --quiet              no progress line\n"
         "\n"
         "Exit codes: 0 success (infra failures are reported as lower coverage), 1 internal\n"
@@ -146,6 +150,7 @@ static int parse_run_args(int argc, char **argv, run_args *a)
     a->temperature = -1;
     a->max_tokens = 512;
     a->engine = kv_engine_defaults();
+    a->report_lang = kv_report_lang_default();
     for (int i = 1; i < argc; i++) {
         const char *x = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -164,7 +169,13 @@ static int parse_run_args(int argc, char **argv, run_args *a)
             }
             a->specs[a->n_specs++] = v;
             i++;
-        } else if (!strcmp(x, "--models-config") || !strcmp(x, "--db") ||
+        } else if (!strcmp(x, "--report-lang")) {
+            if (!v || kv_report_lang_parse(v, &a->report_lang) != 0) {
+                kv_cli_error("--report-lang: '%s' is not ko or en", v ? v : "");
+                return KV_EXIT_USAGE;
+            }
+            i++;
+        } else if (!strcmp(x, "--models-config") || !strcmp(x, "--db") || !strcmp(x, "--html") ||
                    !strcmp(x, "--langs") || !strcmp(x, "--manifest") || !strcmp(x, "--format")) {
             if (!v) {
                 kv_cli_error("%s needs a value", x);
@@ -176,6 +187,8 @@ static int parse_run_args(int argc, char **argv, run_args *a)
                 a->db = v;
             else if (!strcmp(x, "--langs"))
                 a->langs = v;
+            else if (!strcmp(x, "--html"))
+                a->html = v;
             else if (!strcmp(x, "--manifest"))
                 a->manifest = v;
             else if (kv_report_format_parse(v, &a->format) != 0) {
@@ -340,6 +353,25 @@ static int read_models_config(const char *path, model_conf *confs, int *n, const
     }
     cJSON_Delete(root);
     return rc;
+}
+
+/* Writes the HTML report to path (atomically: a temporary file renamed). */
+static int write_html(const kv_report *rep, const char *path)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    FILE *fp = fopen(tmp, "w");
+    if (!fp) {
+        kv_cli_error("cannot write %s: %s", path, strerror(errno));
+        return -1;
+    }
+    int rc = kv_report_print(rep, KV_REPORT_HTML, fp);
+    if (fclose(fp) != 0 || rc != 0 || rename(tmp, path) != 0) {
+        kv_cli_error("cannot write %s: %s", path, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
 }
 
 /* ---- the run's callbacks ---- */
@@ -604,7 +636,10 @@ int kv_cmd_run(int argc, char **argv)
                             (long long)latest);
                 kv_report *rep;
                 if (kv_report_build(store, latest, &rep, err, sizeof err) == 0) {
+                    kv_report_set_lang(rep, a.report_lang);
                     kv_report_print(rep, a.format, stdout);
+                    if (a.html && write_html(rep, a.html) != 0)
+                        status = KV_EXIT_INPUT;
                     kv_report_free(rep);
                 }
                 kv_stored_run_free(&last);
@@ -709,7 +744,10 @@ int kv_cmd_run(int argc, char **argv)
             kv_cli_error("%s", err);
             status = 5;
         } else {
+            kv_report_set_lang(rep, a.report_lang);
             kv_report_print(rep, a.format, stdout);
+            if (a.html && write_html(rep, a.html) != 0)
+                status = KV_EXIT_INPUT;
             kv_report_free(rep);
         }
     }
@@ -725,7 +763,8 @@ out:
 
 static void report_usage(FILE *out)
 {
-    fputs("usage: koeval report [--db FILE] [--run ID] [--format tty|md|csv|json]\n"
+    fputs("usage: koeval report [--db FILE] [--run ID] [--format tty|md|csv|json|html]\n"
+          "                     [--html FILE] [--report-lang ko|en]\n"
           "\n"
           "Prints the per-language table of a stored run (default: the latest run in\n"
           "koeval.db) without contacting any model.\n",
@@ -734,9 +773,10 @@ static void report_usage(FILE *out)
 
 int kv_cmd_report(int argc, char **argv)
 {
-    const char *db = "koeval.db";
+    const char *db = "koeval.db", *html = NULL;
     long run = 0;
     kv_report_format fmt = KV_REPORT_TTY;
+    kv_report_lang lang = kv_report_lang_default();
     for (int i = 1; i < argc; i++) {
         const char *x = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(x, "-h") || !strcmp(x, "--help")) {
@@ -745,13 +785,22 @@ int kv_cmd_report(int argc, char **argv)
         } else if (!strcmp(x, "--db") && v) {
             db = v;
             i++;
+        } else if (!strcmp(x, "--html") && v) {
+            html = v;
+            i++;
+        } else if (!strcmp(x, "--report-lang") && v) {
+            if (kv_report_lang_parse(v, &lang) != 0) {
+                kv_cli_error("--report-lang: '%s' is not ko or en", v);
+                return KV_EXIT_USAGE;
+            }
+            i++;
         } else if (!strcmp(x, "--run") && v) {
             if (need_int(x, v, 1, 1L << 40, &run))
                 return KV_EXIT_USAGE;
             i++;
         } else if (!strcmp(x, "--format") && v) {
             if (kv_report_format_parse(v, &fmt) != 0) {
-                kv_cli_error("--format: unknown format '%s' (tty, md, csv, json)", v);
+                kv_cli_error("--format: unknown format '%s' (tty, md, csv, json, html)", v);
                 return KV_EXIT_USAGE;
             }
             i++;
@@ -781,8 +830,11 @@ int kv_cmd_report(int argc, char **argv)
             kv_cli_error("%s", err);
             status = KV_EXIT_INPUT;
         } else {
+            kv_report_set_lang(rep, lang);
             if (kv_report_print(rep, fmt, stdout) != 0)
                 status = KV_EXIT_INTERNAL;
+            if (html && write_html(rep, html) != 0)
+                status = KV_EXIT_INPUT;
             kv_report_free(rep);
         }
     }
