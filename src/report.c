@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 #include <unicode/uchar.h>
 
+#include "scoring/consistency.h"
 #include "src/text.h"
 
 #define MAX_LANGS 32
@@ -76,6 +77,14 @@ enum label {
     L_GAP_TITLE,
     L_GAP_NOTE,
     L_MANIFEST,
+    L_CONS,
+    L_ITEMS,
+    L_MODAL,
+    L_FLIP,
+    L_SELFCHRF,
+    L_SD,
+    L_PASSK,
+    L_PASSHATK,
     L_COUNT
 };
 
@@ -97,6 +106,15 @@ static const char *const labels[2][L_COUNT] = {
         [L_GAP_TITLE] = "Korean gap (ko − %s, mean of paired item differences)",
         [L_GAP_NOTE] = "Bars left of zero: Korean is worse than %s on the same items.",
         [L_MANIFEST] = "Run manifest",
+        [L_CONS] = "Consistency over %d repeats (items answered at least twice; answer = extracted "
+                   "answer)",
+        [L_ITEMS] = "items",
+        [L_MODAL] = "same answer %",
+        [L_FLIP] = "answer flips %",
+        [L_SELFCHRF] = "self-chrF",
+        [L_SD] = "score sd",
+        [L_PASSK] = "pass@k %",
+        [L_PASSHATK] = "pass^k %",
     },
     {
         [L_TITLE] = "koeval 실행 %lld — 문항 세트 %s (%s), 반복 %d",
@@ -115,6 +133,14 @@ static const char *const labels[2][L_COUNT] = {
         [L_GAP_TITLE] = "한국어 격차 (ko − %s, 짝지은 문항 차이의 평균)",
         [L_GAP_NOTE] = "0보다 왼쪽 막대: 같은 문항에서 한국어가 %s보다 나쁨.",
         [L_MANIFEST] = "실행 정보",
+        [L_CONS] = "반복 %d회 일관성 (두 번 이상 답한 문항; 답 = 추출한 답)",
+        [L_ITEMS] = "문항",
+        [L_MODAL] = "같은 답 %",
+        [L_FLIP] = "답 바뀜 %",
+        [L_SELFCHRF] = "자기 chrF",
+        [L_SD] = "점수 표준편차",
+        [L_PASSK] = "pass@k %",
+        [L_PASSHATK] = "pass^k %",
     },
 };
 
@@ -139,6 +165,8 @@ struct kv_report {
     cell_score *cells; /* [model][metric][lang] */
     double *gap;       /* [model][metric][lang]: mean paired (lang − pivot) */
     int64_t *gap_n;
+    kv_consistency_mean *cons; /* [model][lang], over items with >= 2 repeats */
+    bool has_cons;
 };
 
 #define L(r, k) (labels[(r)->label_lang][k])
@@ -207,8 +235,21 @@ static int lang_index(const kv_report *r, const char *lang)
     return -1;
 }
 
+/* One answered request, for consistency over repeats. */
+typedef struct answer_row {
+    int64_t request_id;
+    int model, lang, repeat;
+    char *item;
+    char *text;
+    size_t text_len;
+    char *extracted; /* primary metric's extracted answer, NULL = none */
+    double score;    /* primary metric, NAN = none */
+} answer_row;
+
 typedef struct collect {
     kv_report *r;
+    answer_row *ans;
+    size_t n_ans, cap_ans;
     score_row *rows;
     size_t n_rows, cap_rows;
     /* requests and responses are counted in a first pass that also
@@ -241,10 +282,29 @@ static int on_request_count(const kv_stored_request *q, void *ctx)
 
 static int on_response(const kv_stored_response *s, void *ctx)
 {
-    kv_report *r = ((collect *)ctx)->r;
+    collect *c = ctx;
+    kv_report *r = c->r;
     int m = find_or_add(&r->models, &r->n_models, s->model), l = lang_index(r, s->lang);
     if (l < 0)
         return 0;
+    if (r->repeat >= 2) {
+        if (c->n_ans == c->cap_ans) {
+            c->cap_ans = c->cap_ans ? c->cap_ans * 2 : 256;
+            c->ans = kv_xrealloc(c->ans, c->cap_ans * sizeof *c->ans);
+        }
+        answer_row *a = &c->ans[c->n_ans++];
+        memset(a, 0, sizeof *a);
+        a->request_id = s->request_id;
+        a->model = m;
+        a->lang = l;
+        a->repeat = s->repeat;
+        a->item = strdup(s->item_id);
+        a->text = kv_xmalloc(s->text_len + 1);
+        memcpy(a->text, s->text, s->text_len);
+        a->text[s->text_len] = '\0';
+        a->text_len = s->text_len;
+        a->score = NAN;
+    }
     cell_lat *cl = &r->lat[m * r->n_langs + l];
     if (s->ttft_ns >= 0)
         dl_push(&cl->ttft, (double)s->ttft_ns / 1e6);
@@ -257,11 +317,37 @@ static int on_response(const kv_stored_response *s, void *ctx)
     return 0;
 }
 
+static int cmp_ans_id(const void *a, const void *b)
+{
+    int64_t x = ((const answer_row *)a)->request_id, y = ((const answer_row *)b)->request_id;
+    return x < y ? -1 : x > y;
+}
+
+static int cmp_ans_group(const void *a, const void *b)
+{
+    const answer_row *x = a, *y = b;
+    if (x->model != y->model)
+        return x->model - y->model;
+    if (x->lang != y->lang)
+        return x->lang - y->lang;
+    int c = strcmp(x->item, y->item);
+    return c ? c : x->repeat - y->repeat;
+}
+
 static int on_score(const kv_stored_score *s, void *ctx)
 {
     collect *c = ctx;
     kv_report *r = c->r;
     int l = lang_index(r, s->lang);
+    if (c->n_ans && strcmp(s->metric, "F1") != 0) {
+        answer_row key = {.request_id = s->request_id};
+        answer_row *a = bsearch(&key, c->ans, c->n_ans, sizeof *c->ans, cmp_ans_id);
+        if (a) {
+            a->score = s->value;
+            free(a->extracted);
+            a->extracted = s->extracted ? strdup(s->extracted) : NULL;
+        }
+    }
     if (l < 0 || isnan(s->value))
         return 0;
     if (c->n_rows == c->cap_rows) {
@@ -292,6 +378,66 @@ static int cmp_rows(const void *a, const void *b)
     if (x->repeat != y->repeat)
         return x->repeat - y->repeat;
     return x->lang - y->lang;
+}
+
+static void free_answers(collect *c)
+{
+    for (size_t i = 0; i < c->n_ans; i++) {
+        free(c->ans[i].item);
+        free(c->ans[i].text);
+        free(c->ans[i].extracted);
+    }
+    free(c->ans);
+    c->ans = NULL;
+    c->n_ans = 0;
+}
+
+/* Consistency over repeats per (model, language): every item answered at
+ * least twice contributes (scoring/consistency.h). */
+static void consistency(kv_report *r, collect *c)
+{
+    if (c->n_ans == 0 || r->n_models == 0 || r->n_langs == 0)
+        return;
+    r->cons = kv_xcalloc((size_t)(r->n_models * r->n_langs), sizeof *r->cons);
+    kv_consistency_sum *sums = kv_xcalloc((size_t)(r->n_models * r->n_langs), sizeof *sums);
+    kv_consistency_opts o = kv_consistency_defaults();
+    kv_consistency_scorer *sc = kv_consistency_new(&o);
+    qsort(c->ans, c->n_ans, sizeof *c->ans, cmp_ans_group);
+    const char **raw = kv_xmalloc(c->n_ans * sizeof *raw);
+    size_t *lens = kv_xmalloc(c->n_ans * sizeof *lens);
+    const char **answers = kv_xmalloc(c->n_ans * sizeof *answers);
+    double *scores = kv_xmalloc(c->n_ans * sizeof *scores);
+    for (size_t i = 0; i < c->n_ans;) {
+        size_t j = i;
+        bool all_scored = true;
+        while (j < c->n_ans && c->ans[j].model == c->ans[i].model &&
+               c->ans[j].lang == c->ans[i].lang && !strcmp(c->ans[j].item, c->ans[i].item)) {
+            raw[j - i] = c->ans[j].text;
+            lens[j - i] = c->ans[j].text_len;
+            answers[j - i] = c->ans[j].extracted;
+            scores[j - i] = c->ans[j].score;
+            all_scored &= !isnan(c->ans[j].score);
+            j++;
+        }
+        if (j - i >= 2) {
+            kv_consistency k;
+            char err[128];
+            if (kv_consistency_item(sc, j - i, raw, lens, answers, all_scored ? scores : NULL, &k,
+                                    err, sizeof err) == KV_CONS_OK) {
+                kv_consistency_sum_add(&sums[c->ans[i].model * r->n_langs + c->ans[i].lang], &k);
+                r->has_cons = true;
+            }
+        }
+        i = j;
+    }
+    for (int k = 0; k < r->n_models * r->n_langs; k++)
+        kv_consistency_sum_mean(&sums[k], &r->cons[k]);
+    kv_consistency_free(sc);
+    free(raw);
+    free(lens);
+    free(answers);
+    free(scores);
+    free(sums);
 }
 
 int kv_report_build(kv_store *s, int64_t run_id, kv_report **out, char *err, size_t errlen)
@@ -339,9 +485,12 @@ int kv_report_build(kv_store *s, int64_t run_id, kv_report **out, char *err, siz
         goto fail;
     r->lat = kv_xcalloc((size_t)(r->n_models * r->n_langs) + 1, sizeof *r->lat);
     if (kv_store_foreach_request(s, run_id, KV_REQ_MASK_ALL, on_request_count, &c) != 0 ||
-        kv_store_foreach_response(s, run_id, on_response, &c) != 0 ||
-        kv_store_foreach_score(s, run_id, on_score, &c) != 0)
+        kv_store_foreach_response(s, run_id, on_response, &c) != 0)
         goto fail;
+    qsort(c.ans, c.n_ans, sizeof *c.ans, cmp_ans_id);
+    if (kv_store_foreach_score(s, run_id, on_score, &c) != 0)
+        goto fail;
+    consistency(r, &c);
 
     size_t ncell = (size_t)(r->n_models * (r->n_metrics ? r->n_metrics : 1) * r->n_langs) + 1;
     r->cells = kv_xcalloc(ncell, sizeof *r->cells);
@@ -384,9 +533,11 @@ int kv_report_build(kv_store *s, int64_t run_id, kv_report **out, char *err, siz
     for (size_t i = 0; i < c.n_rows; i++)
         free(c.rows[i].item);
     free(c.rows);
+    free_answers(&c);
     *out = r;
     return 0;
 fail:
+    free_answers(&c);
     snprintf(err, errlen, "reading run %lld: %s", (long long)run_id, kv_store_errmsg(s));
     for (size_t i = 0; i < c.n_rows; i++)
         free(c.rows[i].item);
@@ -422,6 +573,7 @@ void kv_report_free(kv_report *r)
     free(r->cells);
     free(r->gap);
     free(r->gap_n);
+    free(r->cons);
     free(r);
 }
 
@@ -644,6 +796,42 @@ static void speed_table(const kv_report *r, table *t)
         }
 }
 
+/* consistency: model, language, items, then the means */
+static void consistency_table(const kv_report *r, table *t)
+{
+    t_init(t, 9);
+    t_row(t);
+    const int keys[] = {L_MODEL, L_LANG, L_ITEMS, L_MODAL, L_FLIP, L_SELFCHRF, L_SD, L_PASSK,
+                        L_PASSHATK};
+    for (int j = 0; j < 9; j++) {
+        t_set(t, j, "%s", L(r, keys[j]));
+        t->numeric[j] = j >= 2;
+    }
+    for (int m = 0; m < r->n_models; m++)
+        for (int l = 0; l < r->n_langs; l++) {
+            const kv_consistency_mean *c = &r->cons[m * r->n_langs + l];
+            if (!c->items)
+                continue;
+            t_row(t);
+            t_set(t, 0, "%s", r->models[m]);
+            t_set(t, 1, "%s", r->langs[l]);
+            t_set(t, 2, "%zu", c->items);
+            char v[32];
+            fmt_num(v, sizeof v, c->with_answers ? 100 * c->modal_answer : NAN, 1);
+            t_set(t, 3, "%s", v);
+            fmt_num(v, sizeof v, c->with_answers ? 100 * c->answer_flip_rate : NAN, 1);
+            t_set(t, 4, "%s", v);
+            fmt_num(v, sizeof v, c->with_chrf ? c->self_chrf : NAN, 1);
+            t_set(t, 5, "%s", v);
+            fmt_num(v, sizeof v, c->with_scores ? c->score_sd : NAN, 1);
+            t_set(t, 6, "%s", v);
+            fmt_num(v, sizeof v, c->with_scores ? 100 * c->pass_at_k : NAN, 1);
+            t_set(t, 7, "%s", v);
+            fmt_num(v, sizeof v, c->with_scores ? 100 * c->pass_hat_k : NAN, 1);
+            t_set(t, 8, "%s", v);
+        }
+}
+
 static int print_json(const kv_report *r, FILE *out)
 {
     cJSON *o = cJSON_CreateObject();
@@ -698,6 +886,34 @@ static int print_json(const kv_report *r, FILE *out)
                 cJSON_AddNumberToObject(e, "output_tokens_per_s_p50", v);
             cJSON_AddItemToArray(sp, e);
         }
+    if (r->has_cons) {
+        cJSON *cs = cJSON_AddArrayToObject(o, "consistency");
+        for (int m = 0; m < r->n_models; m++)
+            for (int l = 0; l < r->n_langs; l++) {
+                const kv_consistency_mean *c = &r->cons[m * r->n_langs + l];
+                if (!c->items)
+                    continue;
+                cJSON *e = cJSON_CreateObject();
+                cJSON_AddStringToObject(e, "model", r->models[m]);
+                cJSON_AddStringToObject(e, "lang", r->langs[l]);
+                cJSON_AddNumberToObject(e, "items", (double)c->items);
+                cJSON_AddNumberToObject(e, "modal_raw_agreement", c->modal_raw);
+                cJSON_AddNumberToObject(e, "pairwise_raw_agreement", c->pairwise_raw);
+                if (c->with_answers) {
+                    cJSON_AddNumberToObject(e, "modal_answer_agreement", c->modal_answer);
+                    cJSON_AddNumberToObject(e, "pairwise_answer_agreement", c->pairwise_answer);
+                    cJSON_AddNumberToObject(e, "answer_flip_rate", c->answer_flip_rate);
+                }
+                if (c->with_chrf)
+                    cJSON_AddNumberToObject(e, "self_chrf", c->self_chrf);
+                if (c->with_scores) {
+                    cJSON_AddNumberToObject(e, "score_sd", c->score_sd);
+                    cJSON_AddNumberToObject(e, "pass_at_k", c->pass_at_k);
+                    cJSON_AddNumberToObject(e, "pass_hat_k", c->pass_hat_k);
+                }
+                cJSON_AddItemToArray(cs, e);
+            }
+    }
     char *s = cJSON_Print(o);
     fputs(s, out);
     fputc('\n', out);
@@ -891,6 +1107,15 @@ static int print_html(const kv_report *r, FILE *out)
     html_text(out, L(r, L_SPEED));
     fputs("</h2>\n", out);
     html_table(out, &s);
+    if (r->has_cons) {
+        table c;
+        consistency_table(r, &c);
+        fputs("<h2>", out);
+        fprintf(out, L(r, L_CONS), r->repeat);
+        fputs("</h2>\n", out);
+        html_table(out, &c);
+        t_free(&c);
+    }
     fputs("<h2>", out);
     html_text(out, L(r, L_MANIFEST));
     fprintf(out, "</h2>\n<table><tr><th>run</th><td>%lld</td></tr><tr><th>koeval</th><td>",
@@ -925,6 +1150,13 @@ int kv_report_print(const kv_report *r, kv_report_format fmt, FILE *out)
         t_print(&q, fmt, out);
         fputc('\n', out);
         t_print(&s, fmt, out);
+        if (r->has_cons) {
+            table c;
+            consistency_table(r, &c);
+            fputc('\n', out);
+            t_print(&c, fmt, out);
+            t_free(&c);
+        }
     } else {
         fputs(fmt == KV_REPORT_MD ? "## " : "", out);
         fprintf(out, L(r, L_TITLE), (long long)r->run_id, r->suite_name[0] ? r->suite_name : "-",
@@ -938,6 +1170,15 @@ int kv_report_print(const kv_report *r, kv_report_format fmt, FILE *out)
         fputs(L(r, L_SPEED), out);
         fputs("\n\n", out);
         t_print(&s, fmt, out);
+        if (r->has_cons) {
+            table c;
+            consistency_table(r, &c);
+            fputs(fmt == KV_REPORT_MD ? "\n### " : "\n", out);
+            fprintf(out, L(r, L_CONS), r->repeat);
+            fputs("\n\n", out);
+            t_print(&c, fmt, out);
+            t_free(&c);
+        }
     }
     t_free(&q);
     t_free(&s);
