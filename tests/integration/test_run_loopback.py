@@ -287,6 +287,37 @@ class RunLoopback(unittest.TestCase):
         self.assertEqual(out2, out)
         self.assertEqual(len(lb.log()), n)
 
+    def test_b30_consistency_over_repeats(self):
+        # B30: temperature 0, five repeats, three different outputs; the same
+        # numbers must come out of a real run through the store and report
+        suite = os.path.join(self.dir, "mc.jsonl")
+        with open(suite, "w", encoding="utf-8") as f:
+            f.write('{"id":"mc-1","lang":"ko","task":"mcq","prompt":"정답은? A, B, C, D",'
+                    '"choices":["가","나","다","라"],"answer":"B"}\n'
+                    '{"id":"mc-1","lang":"en","task":"mcq","prompt":"Answer? A, B, C, D",'
+                    '"choices":["a","b","c","d"],"answer":"B"}\n')
+        runs = ["정답은 B입니다.", "정답은 B입니다.", "정답은 B입니다.", "B가 정답입니다.",
+                "정답은 C입니다."]
+        lb = self.server(script={"m-b30": [{"behaviour": "ok", "text": t} for t in runs]})
+        rc, out, err = koeval("run", suite, "--model", "openai:m-b30@%s/v1" % lb.url,
+                              "--db", self.db, "--repeat", "5", "--langs", "ko",
+                              "--concurrency", "1", "--format", "json", "-q")
+        self.assertEqual(rc, 0, err)
+        import json
+        cons = json.loads(out)["consistency"]
+        self.assertEqual(len(cons), 1)
+        c = cons[0]
+        self.assertEqual(c["items"], 1)
+        self.assertAlmostEqual(c["modal_raw_agreement"], 0.6)
+        self.assertAlmostEqual(c["pairwise_raw_agreement"], 0.3)
+        self.assertAlmostEqual(c["modal_answer_agreement"], 0.8)
+        self.assertAlmostEqual(c["pairwise_answer_agreement"], 0.6)
+        # four of five repeats right: pass@5 = 1, pass^5 = 0
+        self.assertAlmostEqual(c["pass_at_k"], 1.0)
+        self.assertAlmostEqual(c["pass_hat_k"], 0.0)
+        extracted = sorted(e for (e,) in db_rows(self.db, "SELECT extracted FROM scores"))
+        self.assertEqual(extracted, ["B", "B", "B", "B", "C"])
+
     def test_resume_without_a_run_is_an_error(self):
         lb = self.server()
         rc, out, err = koeval("run", SUITE, "--model", "openai:m@%s/v1" % lb.url, "--db",
