@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "scoring/ngram.h"
+#include "scoring/ngram.h" /* kv_interner */
 #include "src/text.h"
 
 /* One side of a segment, ready for counting. */
@@ -16,15 +16,29 @@ typedef struct side {
     size_t nwords, words_cap;
 } side;
 
+/* A slot of the n-gram table: `cnt` is the reference count still
+ * unmatched; the slot is in use for the current pair when gen == c->gen. */
+typedef struct cslot {
+    uint64_t key;
+    uint32_t cnt;
+    uint32_t gen;
+} cslot;
+
 struct kv_chrf {
     kv_chrf_opts o;
     kv_buf lower;
-    kv_span *spans;
-    size_t spans_cap;
+    size_t *offs;
+    size_t offs_cap;
     side *sides;
     size_t sides_cap;
     kv_interner in;
-    kv_gram_counter chars, words;
+    /* n-gram table, sized per pair; slots are never cleared (gen) */
+    cslot *tab;
+    size_t tab_cap, tab_used;
+    unsigned shift;
+    uint32_t gen;
+    uint32_t *ids; /* per position: slot of the n-gram of the current order */
+    size_t ids_cap;
 };
 
 kv_chrf_opts kv_chrf_defaults(void)
@@ -48,15 +62,15 @@ void kv_chrf_free(kv_chrf *c)
     if (!c)
         return;
     kv_buf_free(&c->lower);
-    free(c->spans);
+    free(c->offs);
     for (size_t i = 0; i < c->sides_cap; i++) {
         free(c->sides[i].cps);
         free(c->sides[i].words);
     }
     free(c->sides);
     kv_interner_free(&c->in);
-    kv_gc_free(&c->chars);
-    kv_gc_free(&c->words);
+    free(c->tab);
+    free(c->ids);
     free(c);
 }
 
@@ -75,61 +89,113 @@ static size_t last_cp_start(const char *s, size_t n)
     return i;
 }
 
-/* Fills a side from text s[0..n) (already lowercased when asked). Word ids
- * point into s, which must live until counting ends. */
+/* kv_utf8_next with the well-formed 1-, 2- and 3-byte sequences inline. */
+static inline uint32_t next_cp(const char *s, size_t n, size_t *i)
+{
+    const unsigned char *u = (const unsigned char *)s + *i;
+    unsigned c = u[0];
+    if (c < 0x80) {
+        (*i)++;
+        return c;
+    }
+    size_t left = n - *i;
+    if (c >= 0xE0 && c < 0xF0) {
+        if (left >= 3 && (u[1] & 0xC0) == 0x80 && (u[2] & 0xC0) == 0x80) {
+            uint32_t cp = ((uint32_t)(c & 0x0F) << 12) | ((uint32_t)(u[1] & 0x3F) << 6) |
+                          (uint32_t)(u[2] & 0x3F);
+            if (cp >= 0x800 && (cp < 0xD800 || cp > 0xDFFF)) {
+                *i += 3;
+                return cp;
+            }
+        }
+    } else if (c >= 0xC2 && c < 0xE0 && left >= 2 && (u[1] & 0xC0) == 0x80) {
+        *i += 2;
+        return ((uint32_t)(c & 0x1F) << 6) | (uint32_t)(u[1] & 0x3F);
+    }
+    return kv_utf8_next(s, n, i);
+}
+
+/* kv_is_py_space, inline. */
+static inline bool py_space(uint32_t cp)
+{
+    if (cp <= 0x20)
+        return cp == 0x20 || (cp >= 0x09 && cp <= 0x0D) || (cp >= 0x1C && cp <= 0x1F);
+    if (cp < 0x85)
+        return false;
+    return kv_is_py_space(cp);
+}
+
+/* One str.split() word (chars = its code points): one trailing (else
+ * leading) ASCII punctuation character of a word longer than one character
+ * is split off. */
+static inline void add_word(kv_chrf *c, side *sd, const char *ws, size_t wl, size_t chars)
+{
+    if (chars > 1) {
+        size_t last = last_cp_start(ws, wl);
+        if (wl - last == 1 && is_ascii_punct((unsigned char)ws[last])) {
+            sd->words[sd->nwords++] = kv_interner_id(&c->in, ws, last);
+            sd->words[sd->nwords++] = kv_interner_id(&c->in, ws + last, 1);
+            return;
+        }
+        if (is_ascii_punct((unsigned char)ws[0])) {
+            sd->words[sd->nwords++] = kv_interner_id(&c->in, ws, 1);
+            sd->words[sd->nwords++] = kv_interner_id(&c->in, ws + 1, wl - 1);
+            return;
+        }
+    }
+    sd->words[sd->nwords++] = kv_interner_id(&c->in, ws, wl);
+}
+
+/* Fills a side from text s[0..n) (already lowercased when asked) in one
+ * pass: the code points and, for chrF++, the words (str.split(): the runs
+ * between Python whitespace, the same characters the code points drop).
+ * Word ids point into s, which must live until counting ends. */
 static void fill_side(kv_chrf *c, side *sd, const char *s, size_t n)
 {
-    /* characters */
     if (sd->cps_cap < n + 1) {
         sd->cps_cap = n + 1;
         sd->cps = kv_xrealloc(sd->cps, sd->cps_cap * sizeof *sd->cps);
     }
+    uint32_t *cps = sd->cps;
     size_t k = 0;
-    for (size_t i = 0; i < n;) {
-        uint32_t cp = (unsigned char)s[i] < 0x80 ? (unsigned char)s[i++] : kv_utf8_next(s, n, &i);
-        if (!c->o.whitespace && kv_is_py_space(cp))
-            continue;
-        sd->cps[k++] = cp;
-    }
-    sd->ncps = k;
-
-    /* words (chrF++): str.split(), then one trailing (else leading) ASCII
-     * punctuation character of a word longer than one character is split off */
     sd->nwords = 0;
-    if (c->o.word_order <= 0)
-        return;
-    size_t nsp = kv_split_py(s, n, &c->spans, &c->spans_cap);
-    size_t need = nsp * 2 + 1;
-    if (sd->words_cap < need) {
-        sd->words_cap = need;
-        sd->words = kv_xrealloc(sd->words, need * sizeof *sd->words);
-    }
-    for (size_t w = 0; w < nsp; w++) {
-        const char *ws = s + c->spans[w].off;
-        size_t wl = c->spans[w].len;
-        size_t chars = kv_utf8_count(ws, wl);
-        const char *parts[2];
-        size_t plen[2];
-        int np = 1;
-        parts[0] = ws;
-        plen[0] = wl;
-        if (chars > 1) {
-            size_t last = last_cp_start(ws, wl);
-            if (wl - last == 1 && is_ascii_punct((unsigned char)ws[last])) {
-                plen[0] = last;
-                parts[1] = ws + last;
-                plen[1] = 1;
-                np = 2;
-            } else if (is_ascii_punct((unsigned char)ws[0])) {
-                plen[0] = 1;
-                parts[1] = ws + 1;
-                plen[1] = wl - 1;
-                np = 2;
-            }
+    if (c->o.word_order <= 0) {
+        bool keep_ws = c->o.whitespace;
+        for (size_t i = 0; i < n;) {
+            uint32_t cp = next_cp(s, n, &i);
+            if (!keep_ws && py_space(cp))
+                continue;
+            cps[k++] = cp;
         }
-        for (int p = 0; p < np; p++)
-            sd->words[sd->nwords++] = kv_interner_id(&c->in, parts[p], plen[p]);
+        sd->ncps = k;
+        return;
     }
+    /* a word has at least one byte and is followed by a space or the end,
+     * and splitting one adds at most one part */
+    if (sd->words_cap < n + 1) {
+        sd->words_cap = n + 1;
+        sd->words = kv_xrealloc(sd->words, sd->words_cap * sizeof *sd->words);
+    }
+    size_t wstart = 0, wchars = 0;
+    for (size_t i = 0; i < n;) {
+        size_t at = i;
+        uint32_t cp = next_cp(s, n, &i);
+        if (py_space(cp)) {
+            if (wchars) {
+                add_word(c, sd, s + wstart, at - wstart, wchars);
+                wchars = 0;
+            }
+            if (c->o.whitespace)
+                cps[k++] = cp;
+            continue;
+        }
+        if (wchars++ == 0)
+            wstart = at;
+        cps[k++] = cp;
+    }
+    if (wchars)
+        add_word(c, sd, s + wstart, n - wstart, wchars);
+    sd->ncps = k;
 }
 
 static double f_score(const kv_chrf_opts *o, const uint64_t *v, int orders)
@@ -171,18 +237,259 @@ double kv_chrf_compute(const kv_chrf_opts *o, const kv_chrf_stats *s)
     return f_score(o, s->v, o->char_order + o->word_order);
 }
 
-/* [hyp, ref, match] of orders 1..N (stride 3 in v) for one reference. */
-static void count_pair(kv_gram_counter *gc, const uint32_t *ref, size_t RL, const uint32_t *hyp,
+/* ---- n-gram matching --------------------------------------------------
+ *
+ * One reference at a time: its n-grams are counted in a table, then the
+ * hypothesis n-grams take matches from those counts (an occurrence beyond
+ * the reference count does not match: min(ref, hyp) per n-gram). Every
+ * n-gram has an exact 64-bit key. Character n-grams of orders 1–3 pack
+ * their code points (+1, 21 bits each: order 1 < 2^21 <= order 2 < 2^42 <=
+ * order 3 < 2^63); a longer n-gram is (slot of its (n-1)-gram prefix, last
+ * code point) with bit 63 set, the slot being that prefix's identity (slots
+ * never move while a pair is counted). Word n-grams: order 1 is the word id
+ * with bit 63 set, longer ones (prefix slot + 1, word id). Orders are done
+ * one after the other over all positions, so that the lookups of one order
+ * are independent of each other. A hypothesis n-gram whose prefix is in no
+ * reference has the prefix NO_SLOT, which makes a key no reference n-gram
+ * has (slots are < 2^31), so its lookup fails without a branch. */
+
+#define NO_SLOT UINT32_MAX
+
+static void tab_begin(kv_chrf *c, size_t max_grams)
+{
+    size_t want = 64;
+    unsigned bits = 6;
+    while (want < max_grams * 4) {
+        want *= 2;
+        bits++;
+    }
+    if (c->tab_cap < want || c->gen == UINT32_MAX) {
+        free(c->tab);
+        c->tab = kv_xcalloc(want, sizeof *c->tab);
+        c->tab_cap = want;
+        c->gen = 0;
+    }
+    c->tab_used = want;
+    c->shift = 64 - bits;
+    c->gen++;
+}
+
+#if defined(__GNUC__)
+#define KV_INLINE static inline __attribute__((always_inline))
+#else
+#define KV_INLINE static inline
+#endif
+
+/* Finds the slot of `key` or the empty slot where it would go. */
+KV_INLINE cslot *tab_probe(kv_chrf *c, uint64_t key, size_t *at, bool *empty)
+{
+    size_t mask = c->tab_used - 1;
+    size_t j = (size_t)((key * 0x9E3779B97F4A7C15ull) >> c->shift);
+    cslot *e;
+    bool emp;
+    for (;;) {
+        e = &c->tab[j];
+        emp = e->gen != c->gen;
+        if (emp | (e->key == key))
+            break;
+        j = (j + 1) & mask;
+    }
+    *at = j;
+    *empty = emp;
+    return e;
+}
+
+/* Adds `inc` (0: identity only) reference occurrences of `key`; returns its
+ * slot. */
+KV_INLINE uint32_t tab_add(kv_chrf *c, uint64_t key, uint32_t inc)
+{
+    size_t j;
+    bool empty;
+    cslot *e = tab_probe(c, key, &j, &empty);
+    e->cnt = empty ? inc : e->cnt + inc;
+    e->key = key;
+    e->gen = c->gen;
+    return (uint32_t)j;
+}
+
+/* Looks a hypothesis occurrence of `key` up; when `take`, *match += 1 while
+ * the reference count lasts. Returns the slot, or NO_SLOT when no reference
+ * n-gram has the key. */
+KV_INLINE uint32_t tab_take(kv_chrf *c, uint64_t key, bool take, uint64_t *match)
+{
+    size_t j;
+    bool empty;
+    cslot *e = tab_probe(c, key, &j, &empty);
+    if (take) {
+        uint32_t t = !empty && e->cnt > 0;
+        e->cnt -= t;
+        *match += t;
+    }
+    return empty ? NO_SLOT : (uint32_t)j;
+}
+
+/* Key kinds: character orders 1, 2, 3 (packed), character order >= 4
+ * (chained), word order 1, word order >= 2 (chained). */
+enum { K_C1, K_C2, K_C3, K_CN, K_W1, K_WN };
+
+KV_INLINE uint64_t gram_key(int kind, const uint32_t *q, const uint32_t *ids, size_t i, int n)
+{
+    switch (kind) {
+    case K_C1:
+        return (uint64_t)q[i] + 1;
+    case K_C2:
+        return (((uint64_t)q[i] + 1) << 21) | ((uint64_t)q[i + 1] + 1);
+    case K_C3:
+        return (((uint64_t)q[i] + 1) << 42) | (((uint64_t)q[i + 1] + 1) << 21) |
+               ((uint64_t)q[i + 2] + 1);
+    case K_CN:
+        /* NO_SLOT + 1 = 2^32: a key no slot's n-gram has */
+        return ((uint64_t)1 << 63) | (((uint64_t)ids[i] + 1) << 21) |
+               ((uint64_t)q[i + (size_t)n - 1] + 1);
+    case K_W1:
+        return ((uint64_t)1 << 63) | q[i];
+    default:
+        /* ids[i] = NO_SLOT gives a key below 2^32, which no n-gram has */
+        return (((uint64_t)ids[i] + 1) << 32) | q[i + (size_t)n - 1];
+    }
+}
+
+/* Reference n-grams of order n at positions [lo, hi): counted from `from`
+ * on, identity only before; their slots go to ids[] when `store`. */
+KV_INLINE void ref_range(kv_chrf *c, int kind, const uint32_t *q, uint32_t *ids, int n, size_t lo,
+                         size_t from, size_t hi, bool store)
+{
+    for (size_t i = lo; i < hi; i++) {
+        uint32_t j = tab_add(c, gram_key(kind, q, ids, i, n), i >= from);
+        if (store)
+            ids[i] = j;
+    }
+}
+
+KV_INLINE uint64_t hyp_range(kv_chrf *c, int kind, const uint32_t *q, uint32_t *ids, int n,
+                             size_t lo, size_t from, size_t hi, bool store)
+{
+    uint64_t m = 0;
+    for (size_t i = lo; i < from && i < hi; i++) {
+        uint32_t j = tab_take(c, gram_key(kind, q, ids, i, n), false, &m);
+        if (store)
+            ids[i] = j;
+    }
+    for (size_t i = from > lo ? from : lo; i < hi; i++) {
+        uint32_t j = tab_take(c, gram_key(kind, q, ids, i, n), true, &m);
+        if (store)
+            ids[i] = j;
+    }
+    return m;
+}
+
+static void ref_order(kv_chrf *c, int kind, const uint32_t *q, uint32_t *ids, int n, size_t lo,
+                      size_t from, size_t hi, bool store)
+{
+    switch (kind) {
+    case K_C1:
+        ref_range(c, K_C1, q, ids, n, lo, from, hi, false);
+        break;
+    case K_C2:
+        ref_range(c, K_C2, q, ids, n, lo, from, hi, false);
+        break;
+    case K_C3:
+        if (store)
+            ref_range(c, K_C3, q, ids, n, lo, from, hi, true);
+        else
+            ref_range(c, K_C3, q, ids, n, lo, from, hi, false);
+        break;
+    case K_CN:
+        ref_range(c, K_CN, q, ids, n, lo, from, hi, true);
+        break;
+    case K_W1:
+        ref_range(c, K_W1, q, ids, n, lo, from, hi, true);
+        break;
+    default:
+        ref_range(c, K_WN, q, ids, n, lo, from, hi, true);
+        break;
+    }
+}
+
+static uint64_t hyp_order(kv_chrf *c, int kind, const uint32_t *q, uint32_t *ids, int n,
+                          size_t lo, size_t from, size_t hi, bool store)
+{
+    switch (kind) {
+    case K_C1:
+        return hyp_range(c, K_C1, q, ids, n, lo, from, hi, false);
+    case K_C2:
+        return hyp_range(c, K_C2, q, ids, n, lo, from, hi, false);
+    case K_C3:
+        if (store)
+            return hyp_range(c, K_C3, q, ids, n, lo, from, hi, true);
+        return hyp_range(c, K_C3, q, ids, n, lo, from, hi, false);
+    case K_CN:
+        return hyp_range(c, K_CN, q, ids, n, lo, from, hi, true);
+    case K_W1:
+        return hyp_range(c, K_W1, q, ids, n, lo, from, hi, true);
+    default:
+        return hyp_range(c, K_WN, q, ids, n, lo, from, hi, true);
+    }
+}
+
+/* [hyp, ref, match] of orders 1..N (stride 3 in v) for one reference:
+ * character n-grams (words = false) or word n-grams.
+ *
+ * A common prefix of P symbols and a common suffix of S symbols (P + S <=
+ * both lengths) hold the same n-grams on both sides; those match each other
+ * (min(a + b, a + c) = a + min(b, c)), so only the other n-grams go through
+ * the table. Chained orders still need the identities of the prefix's last
+ * n-grams: those are added with a count of 0 (reference) or looked up
+ * without taking a match (hypothesis). */
+static void count_pair(kv_chrf *c, bool words, const uint32_t *ref, size_t RL, const uint32_t *hyp,
                        size_t HL, int N, uint64_t *v)
 {
-    uint64_t refc[KV_CHRF_MAX_ORDER] = {0}, match[KV_CHRF_MAX_ORDER] = {0};
-    kv_gc_begin(gc, RL * (size_t)N);
-    kv_gc_add_ref(gc, ref, RL, N, refc);
-    kv_gc_match_hyp(gc, hyp, HL, N, match);
-    kv_gc_end(gc);
+    size_t most = RL > HL ? RL : HL;
+    if (c->ids_cap < most + 1) {
+        c->ids_cap = most + 1;
+        c->ids = kv_xrealloc(c->ids, c->ids_cap * sizeof *c->ids);
+    }
+    uint32_t *ids = c->ids;
+    size_t m = RL < HL ? RL : HL;
+    size_t P = 0;
+    while (P < m && ref[P] == hyp[P])
+        P++;
+    size_t S = 0;
+    while (S < m - P && ref[RL - 1 - S] == hyp[HL - 1 - S])
+        S++;
+    size_t NN = (size_t)N;
+    /* first position of each order not inside the prefix, and the lowest
+     * position any chained order needs */
+    size_t lo_all = P >= NN ? P - NN + 1 : 0;
+    tab_begin(c, (RL - P - S + NN) * NN);
+    for (int n = 1; n <= N && (size_t)n <= RL; n++) {
+        size_t nn = (size_t)n;
+        int kind = words ? (n == 1 ? K_W1 : K_WN)
+                         : (n == 1 ? K_C1 : n == 2 ? K_C2 : n == 3 ? K_C3 : K_CN);
+        bool store = n < N && (words || n >= 3);
+        bool chained = words ? n >= 2 : n >= 4;
+        size_t from = P >= nn ? P - nn + 1 : 0;
+        size_t lo = store || chained ? lo_all : from;
+        size_t hi = RL - nn + 1 < RL - S ? RL - nn + 1 : RL - S;
+        if (lo < hi)
+            ref_order(c, kind, ref, ids, n, lo, from, hi, store);
+    }
+    uint64_t match[KV_CHRF_MAX_ORDER] = {0};
+    for (int n = 1; n <= N && (size_t)n <= HL && (size_t)n <= RL; n++) {
+        size_t nn = (size_t)n;
+        int kind = words ? (n == 1 ? K_W1 : K_WN)
+                         : (n == 1 ? K_C1 : n == 2 ? K_C2 : n == 3 ? K_C3 : K_CN);
+        bool store = n < N && (words || n >= 3);
+        bool chained = words ? n >= 2 : n >= 4;
+        size_t from = P >= nn ? P - nn + 1 : 0;
+        size_t lo = store || chained ? lo_all : from;
+        size_t hi = HL - nn + 1 < HL - S ? HL - nn + 1 : HL - S;
+        uint64_t common = (P >= nn ? P - nn + 1 : 0) + (S >= nn ? S - nn + 1 : 0);
+        match[n - 1] = common + (lo < hi ? hyp_order(c, kind, hyp, ids, n, lo, from, hi, store) : 0);
+    }
     for (int n = 1; n <= N; n++) {
         v[3 * (n - 1)] = HL >= (size_t)n ? HL - (size_t)n + 1 : 0;
-        v[3 * (n - 1) + 1] = refc[n - 1];
+        v[3 * (n - 1) + 1] = RL >= (size_t)n ? RL - (size_t)n + 1 : 0;
         v[3 * (n - 1) + 2] = match[n - 1];
     }
 }
@@ -203,7 +510,11 @@ int kv_chrf_segment(kv_chrf *c, const char *hyp, size_t hyp_len, const char *con
      * in one buffer that is only appended to during this call */
     kv_buf_clear(&c->lower);
     size_t present = 0;
-    size_t *offs = kv_xmalloc((sides + 1) * sizeof *offs);
+    if (c->offs_cap < sides + 1) {
+        c->offs_cap = sides + 1;
+        c->offs = kv_xrealloc(c->offs, c->offs_cap * sizeof *c->offs);
+    }
+    size_t *offs = c->offs;
     if (c->o.lowercase) {
         for (size_t k = 0; k < sides; k++) {
             const char *s = k < n_refs ? refs[k] : hyp;
@@ -211,7 +522,6 @@ int kv_chrf_segment(kv_chrf *c, const char *hyp, size_t hyp_len, const char *con
             offs[k] = c->lower.len;
             if (s && kv_py_lower(s, n, &c->lower) != 0) {
                 snprintf(err, errlen, "lowercasing failed");
-                free(offs);
                 return -1;
             }
         }
@@ -230,7 +540,6 @@ int kv_chrf_segment(kv_chrf *c, const char *hyp, size_t hyp_len, const char *con
         }
         fill_side(c, &c->sides[k], s, n);
     }
-    free(offs);
     if (present == 0) {
         snprintf(err, errlen, "no reference for this segment");
         return -1;
@@ -244,9 +553,10 @@ int kv_chrf_segment(kv_chrf *c, const char *hyp, size_t hyp_len, const char *con
             continue;
         side *r = &c->sides[k];
         uint64_t v[3 * KV_CHRF_MAX_ORDER] = {0};
-        count_pair(&c->chars, r->cps, r->ncps, h->cps, h->ncps, NC, v);
+        if (NC > 0)
+            count_pair(c, false, r->cps, r->ncps, h->cps, h->ncps, NC, v);
         if (NW > 0)
-            count_pair(&c->words, r->words, r->nwords, h->words, h->nwords, NW, v + 3 * NC);
+            count_pair(c, true, r->words, r->nwords, h->words, h->nwords, NW, v + 3 * NC);
         /* no reference n-gram of an order: its hypothesis count is reported as 0 */
         for (int i = 0; i < orders; i++)
             if (v[3 * i + 1] == 0)
