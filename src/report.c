@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 #include <unicode/uchar.h>
 
+#include "scoring/bootstrap.h"
 #include "scoring/consistency.h"
 #include "src/text.h"
 
@@ -91,7 +92,8 @@ enum label {
 static const char *const labels[2][L_COUNT] = {
     {
         [L_TITLE] = "koeval run %lld — suite %s (%s), repeat %d",
-        [L_QUALITY] = "Quality (mean item score, 0–100; ko−%s = mean paired difference)",
+        [L_QUALITY] = "Quality (mean item score, 0–100; ko−%s = mean paired difference with a "
+                      "paired-bootstrap 95% CI; ▼ Korean significantly worse, ▲ better)",
         [L_SPEED] = "Coverage and speed (failed = infra failures, never scored; output tok/s = "
                     "completion tokens / (last token − first token))",
         [L_MODEL] = "model",
@@ -118,7 +120,8 @@ static const char *const labels[2][L_COUNT] = {
     },
     {
         [L_TITLE] = "koeval 실행 %lld — 문항 세트 %s (%s), 반복 %d",
-        [L_QUALITY] = "품질 (문항 점수 평균, 0–100; ko−%s = 짝지은 문항 차이의 평균)",
+        [L_QUALITY] = "품질 (문항 점수 평균, 0–100; ko−%s = 짝지은 문항 차이의 평균과 짝 부트스트랩 "
+                      "95% 신뢰구간; ▼ 한국어가 유의하게 나쁨, ▲ 좋음)",
         [L_SPEED] = "응답률과 속도 (실패 = 인프라 실패, 채점하지 않음; 출력 토큰/초 = 완성 토큰 / "
                     "(마지막 토큰 − 첫 토큰))",
         [L_MODEL] = "모델",
@@ -165,6 +168,8 @@ struct kv_report {
     cell_score *cells; /* [model][metric][lang] */
     double *gap;       /* [model][metric][lang]: mean paired (lang − pivot) */
     int64_t *gap_n;
+    kv_gap *gap_ci;    /* [model][metric][lang]: paired bootstrap of the same (n = 0: none) */
+    kv_bootstrap_opts bs;
     kv_consistency_mean *cons; /* [model][lang], over items with >= 2 repeats */
     bool has_cons;
 };
@@ -497,6 +502,7 @@ int kv_report_build(kv_store *s, int64_t run_id, kv_report **out, char *err, siz
     r->gap = kv_xcalloc(ncell, sizeof *r->gap);
     r->gap_n = kv_xcalloc(ncell, sizeof *r->gap_n);
     qsort(c.rows, c.n_rows, sizeof *c.rows, cmp_rows);
+    dlist *px = kv_xcalloc(ncell, sizeof *px), *py = kv_xcalloc(ncell, sizeof *py);
     for (size_t i = 0; i < c.n_rows;) {
         /* one group: same model, metric, item, repeat; one row per language */
         size_t j = i;
@@ -526,10 +532,26 @@ int kv_report_build(kv_store *s, int64_t run_id, kv_report **out, char *err, siz
                             (size_t)l;
                 r->gap[at] += by_lang[l] - by_lang[r->pivot];
                 r->gap_n[at]++;
+                dl_push(&px[at], by_lang[l]);
+                dl_push(&py[at], by_lang[r->pivot]);
             }
         }
         i = j;
     }
+    /* paired bootstrap of each gap: seeded, so the same store gives the same interval */
+    r->gap_ci = kv_xcalloc(ncell, sizeof *r->gap_ci);
+    r->bs = kv_bootstrap_defaults();
+    for (size_t at = 0; at < ncell; at++) {
+        char e[128];
+        if (px[at].n >= 2 &&
+            kv_gap_paired(px[at].v, py[at].v, px[at].n, &r->bs, &r->gap_ci[at], e, sizeof e) !=
+                KV_BS_OK)
+            memset(&r->gap_ci[at], 0, sizeof r->gap_ci[at]);
+        free(px[at].v);
+        free(py[at].v);
+    }
+    free(px);
+    free(py);
     for (size_t i = 0; i < c.n_rows; i++)
         free(c.rows[i].item);
     free(c.rows);
@@ -573,6 +595,7 @@ void kv_report_free(kv_report *r)
     free(r->cells);
     free(r->gap);
     free(r->gap_n);
+    free(r->gap_ci);
     free(r->cons);
     free(r);
 }
@@ -726,7 +749,7 @@ static void quality_table(const kv_report *r, table *t)
         t->numeric[2 + l] = 1;
     }
     if (extra) {
-        t_set(t, 2 + r->n_langs, "ko−%s", r->langs[r->pivot]);
+        t_set(t, 2 + r->n_langs, "ko−%s (95%% CI)", r->langs[r->pivot]);
         t->numeric[2 + r->n_langs] = 1;
     }
     t_set(t, t->cols - 1, "%s", L(r, L_NOANSWER));
@@ -757,9 +780,15 @@ static void quality_table(const kv_report *r, table *t)
             if (extra) {
                 size_t at = ((size_t)m * (size_t)r->n_metrics + (size_t)k) * (size_t)r->n_langs +
                             (size_t)r->ko;
-                char v[32];
-                fmt_num(v, sizeof v, r->gap_n[at] ? r->gap[at] / (double)r->gap_n[at] : NAN, 1);
-                t_set(t, 2 + r->n_langs, "%s%s", r->gap_n[at] && r->gap[at] > 0 ? "+" : "", v);
+                const kv_gap *g = &r->gap_ci[at];
+                if (!r->gap_n[at])
+                    t_set(t, 2 + r->n_langs, "–");
+                else if (!g->n)
+                    t_set(t, 2 + r->n_langs, "%+.1f", r->gap[at] / (double)r->gap_n[at]);
+                else
+                    /* ▼ Korean significantly worse, ▲ significantly better */
+                    t_set(t, 2 + r->n_langs, "%+.1f [%+.1f, %+.1f]%s", g->mean_diff, g->lo, g->hi,
+                          !g->flagged ? "  " : g->mean_diff < 0 ? " ▼" : " ▲");
             }
             t_set(t, t->cols - 1, "%lld", (long long)fails);
         }
@@ -843,6 +872,9 @@ static int print_json(const kv_report *r, FILE *out)
         cJSON_AddItemToArray(langs, cJSON_CreateString(r->langs[l]));
     if (r->pivot >= 0)
         cJSON_AddStringToObject(o, "pivot", r->langs[r->pivot]);
+    cJSON *bs = cJSON_AddObjectToObject(o, "bootstrap");
+    cJSON_AddNumberToObject(bs, "resamples", (double)r->bs.resamples);
+    cJSON_AddNumberToObject(bs, "seed", (double)r->bs.seed);
     cJSON *q = cJSON_AddArrayToObject(o, "quality");
     for (int m = 0; m < r->n_models; m++)
         for (int k = 0; k < r->n_metrics; k++)
@@ -862,6 +894,15 @@ static int print_json(const kv_report *r, FILE *out)
                 if (r->gap_n[at]) {
                     cJSON_AddNumberToObject(e, "gap_vs_pivot", r->gap[at] / (double)r->gap_n[at]);
                     cJSON_AddNumberToObject(e, "gap_pairs", (double)r->gap_n[at]);
+                }
+                if (r->gap_ci[at].n) {
+                    const kv_gap *g = &r->gap_ci[at];
+                    cJSON_AddNumberToObject(e, "gap_ci_low", g->lo);
+                    cJSON_AddNumberToObject(e, "gap_ci_high", g->hi);
+                    cJSON_AddBoolToObject(e, "gap_flagged", g->flagged);
+                    cJSON_AddNumberToObject(e, "wins", (double)g->wins);
+                    cJSON_AddNumberToObject(e, "ties", (double)g->ties);
+                    cJSON_AddNumberToObject(e, "losses", (double)g->losses);
                 }
                 cJSON_AddItemToArray(q, e);
             }
@@ -1049,6 +1090,16 @@ static void html_gap_chart(FILE *out, const kv_report *r)
             double g = r->gap[at] / (double)r->gap_n[at];
             int len = (int)lround(fabs(g) * (w / 2) / 100.0);
             int y = 5 + row * rh;
+            const kv_gap *ci = &r->gap_ci[at];
+            if (ci->n) {
+                int x1 = mid + (int)lround(ci->lo * (w / 2) / 100.0);
+                int x2 = mid + (int)lround(ci->hi * (w / 2) / 100.0);
+                fprintf(out, "<line class=\"whisker\" x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\"/>"
+                             "<line class=\"whisker\" x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\"/>"
+                             "<line class=\"whisker\" x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\"/>\n",
+                        x1, x2, y + rh / 2, y + rh / 2, x1, x1, y + 4, y + rh - 6, x2, x2, y + 4,
+                        y + rh - 6);
+            }
             fprintf(out, "<text x=\"%d\" y=\"%d\" class=\"rowlabel\">", label - 8, y + 14);
             html_text(out, r->models[m]);
             fputs(" · ", out);
@@ -1056,7 +1107,9 @@ static void html_gap_chart(FILE *out, const kv_report *r)
             fprintf(out, "</text><rect class=\"gapbar%s\" x=\"%d\" y=\"%d\" width=\"%d\" "
                          "height=\"%d\"><title>%+.1f (n=%lld)</title></rect>"
                          "<text x=\"%d\" y=\"%d\" class=\"axis\">%+.1f</text>\n",
-                    g < 0 ? " worse" : "", g < 0 ? mid - len : mid, y + 2, len > 0 ? len : 1,
+                    ci->n && ci->flagged ? (g < 0 ? " worse flagged" : " better flagged")
+                                         : (g < 0 ? " worse" : ""),
+                    g < 0 ? mid - len : mid, y + 2, len > 0 ? len : 1,
                     rh - 6, g, (long long)r->gap_n[at], label + w + 4, y + 14, g);
             row++;
         }
@@ -1080,7 +1133,8 @@ static int print_html(const kv_report *r, FILE *out)
           "font-variant-numeric:tabular-nums}\n"
           ".grid{stroke:#e5e5e5}.axis{font-size:10px;fill:#666;text-anchor:end}"
           ".lang{font-size:12px}.lang.ko{font-weight:bold}\n"
-          ".zero{stroke:#333}.gapbar{fill:#3a9d5d}.gapbar.worse{fill:#c23b3b}"
+          ".zero{stroke:#333}.gapbar{fill:#9cc8a9}.gapbar.worse{fill:#e3a3a3}"
+          ".gapbar.flagged{fill:#3a9d5d}.gapbar.worse.flagged{fill:#c23b3b}.whisker{stroke:#222}"
           ".rowlabel{font-size:12px;text-anchor:end}.note{color:#555;font-size:.9em}\n"
           ".legend span{display:inline-block;margin-right:1.2em}.legend i{display:inline-block;"
           "width:.9em;height:.9em;margin-right:.3em;vertical-align:middle}\n"
@@ -1125,7 +1179,10 @@ static int print_html(const kv_report *r, FILE *out)
     html_text(out, r->suite);
     fputs("</td></tr><tr><th>suite hash</th><td>", out);
     html_text(out, r->suite_hash);
-    fputs("</td></tr></table>\n<pre>", out);
+    fprintf(out, "</td></tr><tr><th>bootstrap</th><td>paired, %zu resamples, seed %llu, "
+                 "95%% percentile interval</td></tr>",
+            r->bs.resamples, (unsigned long long)r->bs.seed);
+    fputs("</table>\n<pre>", out);
     cJSON *cfg = cJSON_Parse(r->config_json);
     char *pretty = cfg ? cJSON_Print(cfg) : NULL;
     html_text(out, pretty ? pretty : r->config_json);
