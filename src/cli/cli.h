@@ -25,6 +25,7 @@ int kv_cmd_tokenize(int argc, char **argv);
 int kv_cmd_normalize(int argc, char **argv);
 int kv_cmd_run(int argc, char **argv);
 int kv_cmd_report(int argc, char **argv);
+int kv_cmd_import(int argc, char **argv);
 /* `koeval score --db FILE`: re-scores stored answers (run.c). */
 int kv_cmd_rescore(int argc, char **argv);
 

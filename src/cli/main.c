@@ -28,6 +28,7 @@ static void usage(FILE *out)
           "  run         send a paired suite to models, store and score the answers, print\n"
           "              the per-language table (Korean gap, coverage, TTFT, E2E, tokens/s)\n"
           "  report      re-print the table of a stored run\n"
+          "  import      convert a public benchmark (FLORES, KoBEST, KMMLU, KoMT-Bench …) into a suite\n"
           "  score       score a hypothesis file against references (BLEU, chrF/chrF++, TER,\n"
           "              ROUGE, exact match, F1), sacreBLEU-compatible, Korean-aware;\n"
           "              with --db FILE, re-score the stored answers of a run offline\n"
@@ -70,6 +71,8 @@ int main(int argc, char **argv)
         rc = kv_cmd_run(argc - 1, argv + 1);
     else if (strcmp(cmd, "report") == 0)
         rc = kv_cmd_report(argc - 1, argv + 1);
+    else if (strcmp(cmd, "import") == 0)
+        rc = kv_cmd_import(argc - 1, argv + 1);
     else {
         kv_cli_error("unknown command '%s' (try 'koeval --help')", cmd);
         return KV_EXIT_USAGE;
