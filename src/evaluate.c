@@ -1,10 +1,12 @@
 #include "src/evaluate.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "scoring/chrf.h"
+#include "scoring/fidelity.h"
 #include "scoring/qa.h"
 #include "scoring/rouge.h"
 #include "src/text.h"
@@ -14,6 +16,7 @@ struct kv_evaluator {
     kv_chrf *chrf;
     kv_chrf_opts chrf_opts;
     kv_normalizer *nfc;
+    kv_fidelity_checker *fid;
     kv_buf norm, tmp;
 };
 
@@ -28,7 +31,18 @@ kv_evaluator *kv_evaluator_new(char *err, size_t errlen)
     ev->chrf = kv_chrf_new(&ev->chrf_opts);
     kv_norm_opts o = {.form = KV_NORM_NFC};
     ev->nfc = kv_normalizer_new(&o);
+    kv_fidelity_opts fo = kv_fidelity_defaults();
+    ev->fid = kv_fidelity_new(&fo, err, errlen);
+    if (!ev->fid) {
+        kv_evaluator_free(ev);
+        return NULL;
+    }
     return ev;
+}
+
+const kv_extractor *kv_evaluator_extractor(const kv_evaluator *ev)
+{
+    return ev->x;
 }
 
 void kv_evaluator_free(kv_evaluator *ev)
@@ -38,6 +52,7 @@ void kv_evaluator_free(kv_evaluator *ev)
     kv_extractor_free(ev->x);
     kv_chrf_free(ev->chrf);
     kv_normalizer_free(ev->nfc);
+    kv_fidelity_free(ev->fid);
     kv_buf_free(&ev->norm);
     kv_buf_free(&ev->tmp);
     free(ev);
@@ -60,6 +75,30 @@ static void copy_extracted(kv_item_score *out, const char *s, size_t n)
     out->extracted[n] = '\0';
 }
 
+/* Fidelity of the answer (reasoning blocks removed) to the item's target
+ * language. */
+static void fidelity(kv_evaluator *ev, const kv_item *item, const char *a, size_t an,
+                     kv_item_score *out)
+{
+    out->fidelity = NAN;
+    out->fidelity_verdict = "undetermined";
+    out->dominant_script = "";
+    if (!kv_fidelity_lang_known(item->target_lang))
+        return;
+    kv_buf t = {0};
+    kv_strip_reasoning(kv_evaluator_extractor(ev), a, an, &t);
+    kv_fidelity f;
+    char err[128];
+    if (kv_fidelity_check(ev->fid, item->target_lang, t.p ? t.p : "", t.len, &f, err,
+                          sizeof err) == KV_FID_OK) {
+        out->fidelity_verdict = kv_fidelity_verdict_name(f.verdict);
+        out->dominant_script = f.letters ? kv_script_group_name(f.dominant) : "";
+        if (f.verdict != KV_FIDELITY_UNDETERMINED)
+            out->fidelity = f.verdict == KV_FIDELITY_OK ? 100 : 0;
+    }
+    kv_buf_free(&t);
+}
+
 int kv_evaluate(kv_evaluator *ev, const kv_item *item, const char *answer, size_t answer_len,
                 kv_item_score *out)
 {
@@ -70,6 +109,7 @@ int kv_evaluate(kv_evaluator *ev, const kv_item *item, const char *answer, size_
     size_t replaced;
     if (kv_normalizer_apply(ev->nfc, answer, answer_len, &ev->norm, &a, &an, &replaced) != 0)
         return -1;
+    fidelity(ev, item, a, an, out);
     switch (item->task) {
     case KV_TASK_MCQ: {
         int c = -1;

@@ -32,6 +32,9 @@ typedef struct kv_evaluator kv_evaluator;
 kv_evaluator *kv_evaluator_new(char *err, size_t errlen);
 void kv_evaluator_free(kv_evaluator *ev);
 
+/* The evaluator's compiled extraction patterns (valid while ev lives). */
+const kv_extractor *kv_evaluator_extractor(const kv_evaluator *ev);
+
 typedef struct kv_item_score {
     const char *metric;        /* primary metric name: "EM", "accuracy", "chrF2", "ROUGE-L" */
     double value;              /* primary score, 0–100 */
@@ -39,6 +42,12 @@ typedef struct kv_item_score {
     kv_extract_status status;  /* extraction outcome (ok for translate/open) */
     char extracted[256];       /* what was compared ("B", "8000", "서울"), "" when none */
     char signature[160];       /* what produced the value */
+    /* language fidelity of the answer against the item's target_lang
+     * (scoring/fidelity.h): 100 answered in that language, 0 in another,
+     * NaN undetermined (too few letters) or a language fidelity cannot check */
+    double fidelity;
+    const char *fidelity_verdict; /* "ok", "wrong_language", "undetermined" */
+    const char *dominant_script;  /* "hangul", "latin" … */
 } kv_item_score;
 
 /* Scores `answer` (UTF-8, answer_len bytes, as the model wrote it) for item.

@@ -93,7 +93,7 @@ static const char *const labels[2][L_COUNT] = {
     {
         [L_TITLE] = "koeval run %lld — suite %s (%s), repeat %d",
         [L_QUALITY] = "Quality (mean item score, 0–100; ko−%s = mean paired difference with a "
-                      "paired-bootstrap 95% CI; ▼ Korean significantly worse, ▲ better)",
+                      "paired-bootstrap 95%% CI; ▼ Korean significantly worse, ▲ better)",
         [L_SPEED] = "Coverage and speed (failed = infra failures, never scored; output tok/s = "
                     "completion tokens / (last token − first token))",
         [L_MODEL] = "model",
@@ -121,7 +121,7 @@ static const char *const labels[2][L_COUNT] = {
     {
         [L_TITLE] = "koeval 실행 %lld — 문항 세트 %s (%s), 반복 %d",
         [L_QUALITY] = "품질 (문항 점수 평균, 0–100; ko−%s = 짝지은 문항 차이의 평균과 짝 부트스트랩 "
-                      "95% 신뢰구간; ▼ 한국어가 유의하게 나쁨, ▲ 좋음)",
+                      "95%% 신뢰구간; ▼ 한국어가 유의하게 나쁨, ▲ 좋음)",
         [L_SPEED] = "응답률과 속도 (실패 = 인프라 실패, 채점하지 않음; 출력 토큰/초 = 완성 토큰 / "
                     "(마지막 토큰 − 첫 토큰))",
         [L_MODEL] = "모델",
@@ -344,7 +344,8 @@ static int on_score(const kv_stored_score *s, void *ctx)
     collect *c = ctx;
     kv_report *r = c->r;
     int l = lang_index(r, s->lang);
-    if (c->n_ans && strcmp(s->metric, "F1") != 0) {
+    bool primary = strcmp(s->metric, "F1") != 0 && strcmp(s->metric, "fidelity") != 0;
+    if (c->n_ans && primary) {
         answer_row key = {.request_id = s->request_id};
         answer_row *a = bsearch(&key, c->ans, c->n_ans, sizeof *c->ans, cmp_ans_id);
         if (a) {
@@ -366,7 +367,8 @@ static int on_score(const kv_stored_score *s, void *ctx)
     row->item = strdup(s->item_id);
     row->repeat = s->repeat;
     row->value = s->value;
-    row->failed_extraction = s->status && strcmp(s->status, "ok") != 0;
+    /* a fidelity row's status is its verdict, not an extraction outcome */
+    row->failed_extraction = primary && s->status && strcmp(s->status, "ok") != 0;
     return 0;
 }
 

@@ -466,6 +466,9 @@ static int cb_job_done(void *ctx, const kv_job *job, const kv_attempt *a, const 
         }
         if (sc.f1 >= 0 && ji->item->task == KV_TASK_QA)
             kv_store_score_put(c->store, ji->request_id, "F1", sc.f1, sc.signature, NULL, status);
+        kv_store_score_put(c->store, ji->request_id, "fidelity", sc.fidelity,
+                           "fidelity|scripts:icu|threshold:0.5", sc.dominant_script,
+                           sc.fidelity_verdict);
     }
     kv_buf_free(&clean);
     return 0;
@@ -872,7 +875,10 @@ static int on_rescore(const kv_stored_response *row, void *ctx)
                            sc.extracted[0] ? sc.extracted : NULL, status) != 0 ||
         (sc.f1 >= 0 && item->task == KV_TASK_QA &&
          kv_store_score_put(c->store, row->request_id, "F1", sc.f1, sc.signature, NULL,
-                            status) != 0)) {
+                            status) != 0) ||
+        kv_store_score_put(c->store, row->request_id, "fidelity", sc.fidelity,
+                           "fidelity|scripts:icu|threshold:0.5", sc.dominant_script,
+                           sc.fidelity_verdict) != 0) {
         c->rc = 5;
         return 1;
     }

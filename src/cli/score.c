@@ -17,6 +17,7 @@
 #include "scoring/qa.h"
 #include "scoring/rouge.h"
 #include "scoring/ter.h"
+#include "scoring/fidelity.h"
 #include "src/cli/cli.h"
 #include "src/lineio.h"
 #include "src/text.h"
@@ -89,7 +90,9 @@ static void score_usage(FILE *out)
         "  -r, --reference FILE     a reference stream (repeat for several references)\n"
         "  -i, --input FILE         hypotheses, one segment per line (default: stdin)\n"
         "  -l, --lang LANG          target language (ko, en, ja, zh …): picks default\n"
-        "                           tokenizers (BLEU: zh→zh, ja→char, else 13a)\n"
+        "                           tokenizers (BLEU: zh→zh, ja→char, else 13a) and adds a\n"
+        "                           fidelity line: the share of hypotheses written in LANG\n"
+        "                           (ICU scripts of their letters; code and URLs ignored)\n"
         "  --norm none|nfc|nfkc     Unicode normalization (default nfc; 'none' gives\n"
         "                           sacreBLEU's exact numbers on any input)\n"
         "  --fold-width             full-width ASCII → ASCII, half-width Hangul/Kana → normal\n"
@@ -733,12 +736,25 @@ int kv_cmd_score(int argc, char **argv)
     const char *seg[MAX_REFS + 1];
     size_t seg_len[MAX_REFS + 1];
     kv_normalizer *nz = kv_normalizer_new(&a.norm);
-    const char *refs[MAX_REFS];
-    size_t ref_lens[MAX_REFS];
-    size_t lines = 0;
     /* JSON is printed only once the whole input has been scored, so that an
      * input error never leaves half a document on stdout */
     kv_buf segjson = {0};
+    /* with --lang, also check that the hypotheses are in that language */
+    kv_fidelity_checker *fid = NULL;
+    kv_fidelity_sum fsum = {0};
+    if (a.lang && kv_fidelity_lang_known(a.lang)) {
+        kv_fidelity_opts fo = kv_fidelity_defaults();
+        fid = kv_fidelity_new(&fo, err, sizeof err);
+        if (!fid) {
+            kv_cli_error("%s", err);
+            status = KV_EXIT_INTERNAL;
+            goto finish;
+        }
+    }
+    const char *refs[MAX_REFS];
+    size_t ref_lens[MAX_REFS];
+    size_t lines = 0;
+
     for (;;) {
         int got[MAX_REFS + 1];
         int ended = 0;
@@ -795,6 +811,11 @@ int kv_cmd_score(int argc, char **argv)
         }
         const char *h = seg[a.n_refs];
         size_t hl = seg_len[a.n_refs];
+        if (fid) {
+            kv_fidelity f;
+            if (kv_fidelity_check(fid, a.lang, h, hl, &f, err, sizeof err) == KV_FID_OK)
+                kv_fidelity_sum_add(&fsum, &f);
+        }
         for (int i = 0; i < nm; i++) {
             if (score_segment(&a, &ms[i], h, hl, refs, ref_lens, err, sizeof err) != 0) {
                 kv_cli_error("%s:%zu: %s", hyp_r->path, hyp_r->lineno, err);
@@ -836,6 +857,25 @@ int kv_cmd_score(int argc, char **argv)
             free(s);
             cJSON_Delete(o);
         }
+        if (fid && fsum.answers) {
+            double share, han, latin;
+            kv_fidelity_means(&fsum, &share, &han, &latin);
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "name", "fidelity");
+            cJSON_AddNumberToObject(o, "score", 100 * kv_fidelity_rate(&fsum));
+            cJSON_AddStringToObject(o, "scale", "0-100");
+            cJSON_AddStringToObject(o, "lang", a.lang);
+            cJSON_AddNumberToObject(o, "in_language", (double)fsum.ok);
+            cJSON_AddNumberToObject(o, "other_language", (double)fsum.wrong);
+            cJSON_AddNumberToObject(o, "undetermined", (double)fsum.undetermined);
+            cJSON_AddNumberToObject(o, "expected_script_share", share);
+            cJSON_AddNumberToObject(o, "han_share", han);
+            cJSON_AddNumberToObject(o, "latin_share", latin);
+            char *js = cJSON_PrintUnformatted(o);
+            printf(",\n  %s", js);
+            free(js);
+            cJSON_Delete(o);
+        }
         printf("\n ],\n \"lines\": %zu", lines);
         if (a.sentence_level) {
             printf(",\n \"segment_signatures\": {");
@@ -857,6 +897,17 @@ int kv_cmd_score(int argc, char **argv)
                     printf("# per-segment BLEU: %s\n", ms[i].seg_signature);
         for (int i = 0; i < nm; i++)
             print_text(&a, &ms[i]);
+        if (fid && fsum.answers) {
+            double share, han, latin;
+            kv_fidelity_means(&fsum, &share, &han, &latin);
+            printf("fidelity|lang:%s|scripts:icu|threshold:0.5|norm:%s|v:%s = %.*f (%zu of %zu "
+                   "determined lines in %s; %zu undetermined; letters in the %s script %.1f%%",
+                   a.lang, normsig, KOEVAL_VERSION, a.width, 100 * kv_fidelity_rate(&fsum),
+                   fsum.ok, fsum.ok + fsum.wrong, a.lang, fsum.undetermined, a.lang, 100 * share);
+            if (!strncmp(a.lang, "ko", 2))
+                printf(", Han %.1f%%, Latin %.1f%%", 100 * han, 100 * latin);
+            printf(")\n");
+        }
     }
     if (lines == 0)
         kv_cli_error("warning: the input is empty (0 segments)");
@@ -874,6 +925,7 @@ finish:
     for (int k = 0; k <= a.n_refs; k++)
         kv_buf_free(&norm[k]);
     kv_normalizer_free(nz);
+    kv_fidelity_free(fid);
     kv_buf_free(&segjson);
 done:
     for (int k = 0; k < opened; k++)

@@ -238,9 +238,9 @@ class HtmlReport(unittest.TestCase):
         d = parse(self.dom["en"])
         cells = self.cells()
         metrics = sorted({k for _, k, _ in cells})
-        self.assertEqual(metrics, ["EM", "F1"])
+        self.assertEqual(metrics, ["EM", "F1", "fidelity"])
         self.assertEqual({m for m, _, _ in cells}, set(self.models))
-        self.assertEqual(len(cells), 2 * 2 * 4)  # every cell of this run has scores
+        self.assertEqual(len(cells), 2 * 3 * 4)  # every cell of this run has scores
         # one chart per metric, one bar per cell, in the chart of its metric
         self.assertEqual(d.svgs.count("chart"), len(metrics))
         self.assertEqual(len(d.bars), len(cells))
@@ -269,7 +269,7 @@ class HtmlReport(unittest.TestCase):
     def test_a_gap_chart(self):
         d = parse(self.dom["en"])
         gaps = self.gaps()
-        self.assertEqual(len(gaps), 2 * 2)
+        self.assertEqual(len(gaps), 2 * 3)
         self.assertEqual(d.svgs.count("gap"), 1)
         self.assertEqual(len(d.gapbars), len(gaps))
         labels = {}
