@@ -39,6 +39,13 @@ struct kv_chrf {
     uint32_t gen;
     uint32_t *ids; /* per position: slot of the n-gram of the current order */
     size_t ids_cap;
+    /* character orders 1 and 2 with dense ids (count_low_orders) */
+    uint32_t *dmap;   /* BMP code point -> (stamp << 8) | dense id */
+    uint32_t dstamp;  /* < 2^24 */
+    uint8_t *dense;   /* dense ids of the reference, then of the hypothesis */
+    size_t dense_cap;
+    uint32_t cnt1[64];
+    uint32_t cnt2[64 * 64];
 };
 
 kv_chrf_opts kv_chrf_defaults(void)
@@ -71,6 +78,8 @@ void kv_chrf_free(kv_chrf *c)
     kv_interner_free(&c->in);
     free(c->tab);
     free(c->ids);
+    free(c->dmap);
+    free(c->dense);
     free(c);
 }
 
@@ -89,40 +98,42 @@ static size_t last_cp_start(const char *s, size_t n)
     return i;
 }
 
-/* kv_utf8_next with the well-formed 1-, 2- and 3-byte sequences inline. */
-static inline uint32_t next_cp(const char *s, size_t n, size_t *i)
+/* Decodes the code point at s[i] (i < n) into *cp and returns its byte
+ * length: kv_utf8_next, with well-formed 1-, 2- and 3-byte sequences
+ * decoded inline. */
+static inline size_t next_cp(const char *s, size_t n, size_t i, uint32_t *cp)
 {
-    const unsigned char *u = (const unsigned char *)s + *i;
-    unsigned c = u[0];
-    if (c < 0x80) {
-        (*i)++;
-        return c;
-    }
-    size_t left = n - *i;
-    if (c >= 0xE0 && c < 0xF0) {
-        if (left >= 3 && (u[1] & 0xC0) == 0x80 && (u[2] & 0xC0) == 0x80) {
-            uint32_t cp = ((uint32_t)(c & 0x0F) << 12) | ((uint32_t)(u[1] & 0x3F) << 6) |
-                          (uint32_t)(u[2] & 0x3F);
-            if (cp >= 0x800 && (cp < 0xD800 || cp > 0xDFFF)) {
-                *i += 3;
-                return cp;
-            }
+    const unsigned char *u = (const unsigned char *)s + i;
+    if (n - i >= 3) {
+        uint32_t b0 = u[0], b1 = u[1], b2 = u[2];
+        uint32_t c2 = ((b0 & 0x1F) << 6) | (b1 & 0x3F);
+        uint32_t c3 = ((b0 & 0x0F) << 12) | ((b1 & 0x3F) << 6) | (b2 & 0x3F);
+        bool one = b0 < 0x80;
+        bool two = (b0 - 0xC2u) < 0x1Eu && (b1 & 0xC0) == 0x80;
+        bool three = (b0 & 0xF0) == 0xE0 && (b1 & 0xC0) == 0x80 && (b2 & 0xC0) == 0x80 &&
+                     c3 >= 0x800 && (c3 - 0xD800u) >= 0x800u;
+        if (one | two | three) {
+            *cp = one ? b0 : two ? c2 : c3;
+            return one ? 1 : two ? 2 : 3;
         }
-    } else if (c >= 0xC2 && c < 0xE0 && left >= 2 && (u[1] & 0xC0) == 0x80) {
-        *i += 2;
-        return ((uint32_t)(c & 0x1F) << 6) | (uint32_t)(u[1] & 0x3F);
+    } else if (u[0] < 0x80) {
+        *cp = u[0];
+        return 1;
     }
-    return kv_utf8_next(s, n, i);
+    size_t j = i;
+    *cp = kv_utf8_next(s, n, &j);
+    return j - i;
 }
 
-/* kv_is_py_space, inline. */
+/* kv_is_py_space, inline: ASCII by a bit mask, and only U+0085..U+3000
+ * needs a closer look. */
 static inline bool py_space(uint32_t cp)
 {
-    if (cp <= 0x20)
-        return cp == 0x20 || (cp >= 0x09 && cp <= 0x0D) || (cp >= 0x1C && cp <= 0x1F);
-    if (cp < 0x85)
-        return false;
-    return kv_is_py_space(cp);
+    const uint64_t ascii = (1ull << 0x20) | (0x1Full << 0x09) | (0xFull << 0x1C);
+    bool sp = (cp < 64) & (bool)((ascii >> (cp & 63)) & 1);
+    if (cp - 0x85u <= 0x3000u - 0x85u)
+        sp = kv_is_py_space(cp);
+    return sp;
 }
 
 /* One str.split() word (chars = its code points): one trailing (else
@@ -160,12 +171,12 @@ static void fill_side(kv_chrf *c, side *sd, const char *s, size_t n)
     size_t k = 0;
     sd->nwords = 0;
     if (c->o.word_order <= 0) {
-        bool keep_ws = c->o.whitespace;
+        bool drop_ws = !c->o.whitespace;
         for (size_t i = 0; i < n;) {
-            uint32_t cp = next_cp(s, n, &i);
-            if (!keep_ws && py_space(cp))
-                continue;
-            cps[k++] = cp;
+            uint32_t cp;
+            i += next_cp(s, n, i, &cp);
+            cps[k] = cp;
+            k += !(drop_ws & py_space(cp));
         }
         sd->ncps = k;
         return;
@@ -179,7 +190,8 @@ static void fill_side(kv_chrf *c, side *sd, const char *s, size_t n)
     size_t wstart = 0, wchars = 0;
     for (size_t i = 0; i < n;) {
         size_t at = i;
-        uint32_t cp = next_cp(s, n, &i);
+        uint32_t cp;
+        i += next_cp(s, n, i, &cp);
         if (py_space(cp)) {
             if (wchars) {
                 add_word(c, sd, s + wstart, at - wstart, wchars);
@@ -432,6 +444,70 @@ static uint64_t hyp_order(kv_chrf *c, int kind, const uint32_t *q, uint32_t *ids
     }
 }
 
+/* Character orders 1 and 2 (as many of them as N has) when the pair uses at
+ * most 64 distinct code points, all in the BMP (nearly every real segment):
+ * the code points get dense ids 0..63 through a direct BMP map, and the
+ * n-grams are counted in plain arrays (64 and 64 x 64 counters) instead of
+ * the table; match[n-1] receives the clipped matches. Returns false, having
+ * changed nothing that matters, when the pair does not qualify. */
+static bool count_low_orders(kv_chrf *c, const uint32_t *ref, size_t RL, const uint32_t *hyp,
+                             size_t HL, int N, uint64_t *match)
+{
+    if (!c->dmap)
+        c->dmap = kv_xcalloc(0x10000, sizeof *c->dmap);
+    if (++c->dstamp >= (1u << 24)) {
+        memset(c->dmap, 0, 0x10000 * sizeof *c->dmap);
+        c->dstamp = 1;
+    }
+    if (c->dense_cap < RL + HL + 1) {
+        c->dense_cap = RL + HL + 1;
+        c->dense = kv_xrealloc(c->dense, c->dense_cap);
+    }
+    uint32_t *map = c->dmap;
+    uint32_t st = c->dstamp << 8, D = 0, big = 0;
+    uint8_t *dr = c->dense, *dh = c->dense + RL;
+    /* branch-free: a code point seen before keeps its id, a new one takes D */
+    for (size_t i = 0; i < RL + HL; i++) {
+        uint32_t cp = i < RL ? ref[i] : hyp[i - RL];
+        big |= cp;
+        uint32_t *e = &map[cp & 0xFFFF];
+        uint32_t v = *e;
+        bool seen = (v & ~(uint32_t)0xFF) == st;
+        uint32_t id = seen ? (v & 0xFF) : (D & 0xFF);
+        *e = st | id;
+        D += !seen;
+        dr[i] = (uint8_t)id;
+    }
+    if (D > 64 || big >= 0x10000)
+        return false;
+    uint32_t *c1 = c->cnt1, *c2 = c->cnt2;
+    for (size_t i = 0; i < RL; i++)
+        c1[dr[i]]++;
+    uint64_t m = 0;
+    for (size_t i = 0; i < HL; i++) {
+        uint32_t t = c1[dh[i]] > 0;
+        c1[dh[i]] -= t;
+        m += t;
+    }
+    match[0] = m;
+    memset(c1, 0, sizeof c->cnt1);
+    if (N >= 2 && RL >= 2 && HL >= 2) {
+        for (size_t i = 0; i + 1 < RL; i++)
+            c2[((size_t)dr[i] << 6) | dr[i + 1]]++;
+        m = 0;
+        for (size_t i = 0; i + 1 < HL; i++) {
+            size_t k = ((size_t)dh[i] << 6) | dh[i + 1];
+            uint32_t t = c2[k] > 0;
+            c2[k] -= t;
+            m += t;
+        }
+        match[1] = m;
+        for (size_t i = 0; i + 1 < RL; i++)
+            c2[((size_t)dr[i] << 6) | dr[i + 1]] = 0;
+    }
+    return true;
+}
+
 /* [hyp, ref, match] of orders 1..N (stride 3 in v) for one reference:
  * character n-grams (words = false) or word n-grams.
  *
@@ -461,8 +537,12 @@ static void count_pair(kv_chrf *c, bool words, const uint32_t *ref, size_t RL, c
     /* first position of each order not inside the prefix, and the lowest
      * position any chained order needs */
     size_t lo_all = P >= NN ? P - NN + 1 : 0;
+    uint64_t match[KV_CHRF_MAX_ORDER] = {0};
+    int n0 = 1; /* first order counted in the table */
+    if (!words && RL > 0 && HL > 0 && count_low_orders(c, ref, RL, hyp, HL, N, match))
+        n0 = 3;
     tab_begin(c, (RL - P - S + NN) * NN);
-    for (int n = 1; n <= N && (size_t)n <= RL; n++) {
+    for (int n = n0; n <= N && (size_t)n <= RL; n++) {
         size_t nn = (size_t)n;
         int kind = words ? (n == 1 ? K_W1 : K_WN)
                          : (n == 1 ? K_C1 : n == 2 ? K_C2 : n == 3 ? K_C3 : K_CN);
@@ -474,8 +554,7 @@ static void count_pair(kv_chrf *c, bool words, const uint32_t *ref, size_t RL, c
         if (lo < hi)
             ref_order(c, kind, ref, ids, n, lo, from, hi, store);
     }
-    uint64_t match[KV_CHRF_MAX_ORDER] = {0};
-    for (int n = 1; n <= N && (size_t)n <= HL && (size_t)n <= RL; n++) {
+    for (int n = n0; n <= N && (size_t)n <= HL && (size_t)n <= RL; n++) {
         size_t nn = (size_t)n;
         int kind = words ? (n == 1 ? K_W1 : K_WN)
                          : (n == 1 ? K_C1 : n == 2 ? K_C2 : n == 3 ? K_C3 : K_CN);
