@@ -15,30 +15,31 @@
 
 static void import_usage(FILE *out)
 {
-    fputs("usage: koeval import FORMAT FILE... -o SUITE.jsonl [options]\n"
-          "\n"
-          "Converts a public benchmark into a koeval suite: SUITE.jsonl (one record per item\n"
-          "and language, paired by id) and SUITE.manifest.json (source, licence, languages).\n"
-          "The files appear only when the import succeeds. A FILE may be a folder (the\n"
-          "format's files in it), and may be written LANG=FILE to name its language;\n"
-          "otherwise the language is read from the file name (kor_Hang.devtest, mmlu_KO-KR.csv).\n"
-          "\n"
-          "options:\n"
-          "  -o, --output FILE        the suite to write (required); the manifest goes next to it\n"
-          "  --langs L1,L2,…          suite languages, in order (default: every language the\n"
-          "                           files hold, ko en ja zh first); Korean-only datasets: ko\n"
-          "  --source-lang L          translation formats: the language translated from (default\n"
-          "                           en); its own record translates from the first other language\n"
-          "  --limit N                keep the first N items\n"
-          "  --seed S                 with --limit: a random sample of N items (seeded, so the\n"
-          "                           same S and files give the same items), kept in file order\n"
-          "  --name TEXT              manifest name (default: the suite's file name)\n"
-          "  --licence TEXT           manifest licence (default: the format's, below)\n"
-          "  --source TEXT            manifest source (default: the format's, below)\n"
-          "  -h, --help               this text\n"
-          "\n"
-          "formats:\n",
-          out);
+    fputs(
+        "usage: koeval import FORMAT FILE... -o SUITE.jsonl [options]\n"
+        "\n"
+        "Converts a public benchmark into a koeval suite: SUITE.jsonl (one record per item\n"
+        "and language, paired by id) and SUITE.manifest.json (source, licence, languages).\n"
+        "The files appear only when the import succeeds. A FILE may be a folder (the\n"
+        "format's files in it), and may be written LANG=FILE to name its language;\n"
+        "otherwise the language is read from the file name (kor_Hang.devtest, mmlu_KO-KR.csv).\n"
+        "\n"
+        "options:\n"
+        "  -o, --output FILE        the suite to write (required); the manifest goes next to it\n"
+        "  --langs L1,L2,…          suite languages, in order (default: every language the\n"
+        "                           files hold, ko en ja zh first); Korean-only datasets: ko\n"
+        "  --source-lang L          translation formats: the language translated from (default\n"
+        "                           en); its own record translates from the first other language\n"
+        "  --limit N                keep the first N items\n"
+        "  --seed S                 with --limit: a random sample of N items (seeded, so the\n"
+        "                           same S and files give the same items), kept in file order\n"
+        "  --name TEXT              manifest name (default: the suite's file name)\n"
+        "  --licence TEXT           manifest licence (default: the format's, below)\n"
+        "  --source TEXT            manifest source (default: the format's, below)\n"
+        "  -h, --help               this text\n"
+        "\n"
+        "formats:\n",
+        out);
     size_t n;
     const kv_import_format *f = kv_import_formats(&n);
     for (size_t i = 0; i < n; i++) {

@@ -38,10 +38,10 @@ typedef struct kv_csv {
     const char *path; /* as given to kv_csv_open; not owned */
     char delim;
     bool quoting;
-    size_t line;      /* physical line the reader is on (1-based) */
-    size_t row_line;  /* physical line on which the record last returned starts */
-    kv_buf data;      /* the fields of the current record, each NUL-terminated */
-    size_t *offs;     /* nfields offsets into data.p */
+    size_t line;     /* physical line the reader is on (1-based) */
+    size_t row_line; /* physical line on which the record last returned starts */
+    kv_buf data;     /* the fields of the current record, each NUL-terminated */
+    size_t *offs;    /* nfields offsets into data.p */
     size_t nfields;
     size_t cap;
 } kv_csv;

@@ -18,8 +18,7 @@
 /* ---- registry ---------------------------------------------------------- */
 
 static const kv_import_format FORMATS[] = {
-    {"flores",
-     "FLORES-200 / FLORES+: one sentence per line, one file per language, line-aligned",
+    {"flores", "FLORES-200 / FLORES+: one sentence per line, one file per language, line-aligned",
      "the language files (eng_Latn.devtest, kor_Hang.devtest … or devtest.kor_Hang), "
      "or the folder holding them",
      NULL, "FLORES-200 (Meta AI, NLLB team), https://github.com/facebookresearch/flores",
@@ -46,7 +45,8 @@ static const kv_import_format FORMATS[] = {
     {"global-mmlu", "Global-MMLU: MMLU in 42 languages; one CSV per language, paired by sample_id",
      "LANG=FILE.csv per language (or <lang>/test.csv); columns sample_id, subject, question, "
      "option_a..option_d, answer",
-     "letter A-D", "Global-MMLU (Cohere For AI), https://huggingface.co/datasets/CohereForAI/Global-MMLU",
+     "letter A-D",
+     "Global-MMLU (Cohere For AI), https://huggingface.co/datasets/CohereForAI/Global-MMLU",
      "Apache-2.0", kv_import_global_mmlu},
     {"kmmlu", "KMMLU: Korean MMLU; CSV (or JSONL) per subject, Korean only",
      "<Subject>-test.csv files or their folder; columns question, answer, A, B, C, D, Category",
@@ -58,7 +58,8 @@ static const kv_import_format FORMATS[] = {
      kv_import_click},
     {"haerae", "HAE-RAE Bench: Korean knowledge questions, Korean only",
      "CSV or JSONL files; fields query (the question with its options), options, answer",
-     "letter \"(A)\" or A", "HAE-RAE Bench 1.0, https://huggingface.co/datasets/HAERAE-HUB/HAE_RAE_BENCH_1.0",
+     "letter \"(A)\" or A",
+     "HAE-RAE Bench 1.0, https://huggingface.co/datasets/HAERAE-HUB/HAE_RAE_BENCH_1.0",
      "CC BY-NC-ND 4.0", kv_import_haerae},
     {"kobest", "KoBEST: BoolQ, COPA, HellaSwag, SentiNeg, WiC (TSV with header), Korean only",
      "<Task>.test.tsv files or their folder; the task is read from the header",
@@ -73,7 +74,8 @@ static const kv_import_format FORMATS[] = {
      "KoMT-Bench / MT-Bench: first-turn questions as open items, ko and en paired by question_id",
      "question files (question_ko.jsonl, question_en.jsonl or FastChat's question.jsonl = en) and "
      "optionally reference answer files (reference_answer_ko/gpt-4.jsonl …)",
-     NULL, "KoMT-Bench (LG AI Research), https://github.com/LG-AI-EXAONE/KoMT-Bench; MT-Bench "
+     NULL,
+     "KoMT-Bench (LG AI Research), https://github.com/LG-AI-EXAONE/KoMT-Bench; MT-Bench "
      "(LMSYS FastChat)",
      "LGPL-3.0 (KoMT-Bench); Apache-2.0 (MT-Bench questions)", kv_import_mtbench},
 };
@@ -120,10 +122,12 @@ static const lang_info LANGS[] = {
     {"ja", "ja jpn jpn_jpan ja_jp", "次の文を日本語に翻訳してください。訳文だけを書いてください。",
      "答えはアルファベット1文字だけで書いてください。",
      "あなたは役に立つアシスタントです。日本語で簡潔に答えてください。"},
-    {"zh", "zh zho zho_hans cmn cmn_hans zh_cn zho_cn zh_hans", "请把下面的文字翻译成简体中文。只写译文。",
-     "请只回答选项字母。", "你是一个乐于助人的助手。请用简体中文简洁地回答。"},
-    {"zh-Hant", "zh_hant zho_hant cmn_hant zh_tw zho_tw", "請把下面的文字翻譯成繁體中文。只寫譯文。",
-     "請只回答選項字母。", "你是一個樂於助人的助手。請用繁體中文簡潔地回答。"},
+    {"zh", "zh zho zho_hans cmn cmn_hans zh_cn zho_cn zh_hans",
+     "请把下面的文字翻译成简体中文。只写译文。", "请只回答选项字母。",
+     "你是一个乐于助人的助手。请用简体中文简洁地回答。"},
+    {"zh-Hant", "zh_hant zho_hant cmn_hant zh_tw zho_tw",
+     "請把下面的文字翻譯成繁體中文。只寫譯文。", "請只回答選項字母。",
+     "你是一個樂於助人的助手。請用繁體中文簡潔地回答。"},
     {"de", "de deu deu_latn de_de ger",
      "Übersetzen Sie den folgenden Text ins Deutsche. Schreiben Sie nur die Übersetzung.",
      "Antworten Sie nur mit dem Buchstaben.", NULL},
@@ -150,7 +154,8 @@ static const lang_info LANGS[] = {
     {"pt", "pt por por_latn pt_br pt_pt",
      "Traduza o texto a seguir para o português. Escreva apenas a tradução.",
      "Responda apenas com a letra.", NULL},
-    {"it", "it ita ita_latn it_it", "Traduci il seguente testo in italiano. Scrivi solo la traduzione.",
+    {"it", "it ita ita_latn it_it",
+     "Traduci il seguente testo in italiano. Scrivi solo la traduzione.",
      "Rispondi solo con la lettera.", NULL},
 };
 
@@ -289,8 +294,7 @@ int kv_imp_set_langs(kv_import_ctx *ctx, const char *const *found, size_t n, boo
                                    "--langs: no %s file among the inputs for '%s'", ctx->fmt->name,
                                    o->langs[i]);
             if (kv_imp_lang_index(ctx, t) >= 0)
-                return kv_imp_fail(ctx, KV_IMPORT_EUSAGE, "--langs: '%s' given twice",
-                                   o->langs[i]);
+                return kv_imp_fail(ctx, KV_IMPORT_EUSAGE, "--langs: '%s' given twice", o->langs[i]);
             ctx->langs[ctx->n_langs++] = t;
         }
         return 0;
@@ -418,8 +422,8 @@ void kv_imp_set_mcq(cJSON *rec, const char *const *choices, size_t n, size_t gol
     cJSON_AddStringToObject(rec, "answer", letter);
 }
 
-void kv_imp_mcq_prompt(kv_buf *out, const char *lang, const char *head,
-                       const char *const *choices, size_t n)
+void kv_imp_mcq_prompt(kv_buf *out, const char *lang, const char *head, const char *const *choices,
+                       size_t n)
 {
     const lang_info *l = lang_find(lang);
     kv_buf_printf(out, "%s\n", head);
@@ -654,8 +658,8 @@ int kv_imp_expand_dirs(kv_import_ctx *ctx, const char *const *suffixes)
             if (!nf) {
                 free(found);
                 free(files);
-                return kv_imp_fail(ctx, KV_IMPORT_EINPUT, "%s: no %s files in this folder",
-                                   f->path, ctx->fmt->name);
+                return kv_imp_fail(ctx, KV_IMPORT_EINPUT, "%s: no %s files in this folder", f->path,
+                                   ctx->fmt->name);
             }
             qsort(found, nf, sizeof *found, cmp_str);
         }
@@ -886,8 +890,7 @@ static int write_suite(kv_import_ctx *ctx, const char *out, kv_import_result *re
         goto fail;
     }
     if (rename(tmp, out) != 0) {
-        kv_imp_fail(ctx, KV_IMPORT_EWRITE, "cannot rename %s to %s: %s", tmp, out,
-                    strerror(errno));
+        kv_imp_fail(ctx, KV_IMPORT_EWRITE, "cannot rename %s to %s: %s", tmp, out, strerror(errno));
         unlink(mpath);
         goto fail;
     }
@@ -926,8 +929,8 @@ int kv_import_run(const kv_import_format *fmt, const char *const *files, size_t 
                   const kv_import_opts *opts, const char *out_path, kv_import_result *res,
                   char *err, size_t errlen)
 {
-    kv_import_ctx ctx = {.fmt = fmt, .opts = opts, .err = err, .errlen = errlen,
-                         .args = files, .n_args = n_files};
+    kv_import_ctx ctx = {
+        .fmt = fmt, .opts = opts, .err = err, .errlen = errlen, .args = files, .n_args = n_files};
     memset(res, 0, sizeof *res);
     if (errlen)
         err[0] = '\0';

@@ -51,7 +51,7 @@ typedef struct kv_import_opts {
     bool sample;             /* with limit: a seeded random sample (in file
                                 order) instead of the first `limit` items */
     uint64_t seed;
-    const char *name;    /* manifest overrides; NULL = the format's default */
+    const char *name; /* manifest overrides; NULL = the format's default */
     const char *licence;
     const char *source;
 } kv_import_opts;

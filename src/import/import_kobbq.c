@@ -46,11 +46,11 @@ static int kobbq_file(kv_import_ctx *ctx, const char *path)
                 bias = k;
         }
         if (gold < 0 || !*sid) {
-            rc = gold < 0 ? kv_imp_fail(ctx, KV_IMPORT_EINPUT,
-                                        "%s:%zu: answer \"%s\" is not one of the %ld choices",
-                                        path, r.line, answer, n)
-                          : kv_imp_fail(ctx, KV_IMPORT_EINPUT, "%s:%zu: empty sample_id", path,
-                                        r.line);
+            rc = gold < 0
+                     ? kv_imp_fail(ctx, KV_IMPORT_EINPUT,
+                                   "%s:%zu: answer \"%s\" is not one of the %ld choices", path,
+                                   r.line, answer, n)
+                     : kv_imp_fail(ctx, KV_IMPORT_EINPUT, "%s:%zu: empty sample_id", path, r.line);
             kv_imp_free_list(choices, n);
             break;
         }

@@ -19,9 +19,9 @@ static const char *const TASK_NAMES[N_TASKS] = {"boolq", "copa", "hellaswag", "s
 static int detect(const kv_rows *r)
 {
     bool has[16] = {0};
-    static const char *const cols[] = {"Text", "Question", "sentence", "1",         "2",
-                                       "context", "choice1", "label",   "Label_origin",
-                                       "Target", "SENTENCE1", "ANSWER"};
+    static const char *const cols[] = {
+        "Text",    "Question", "sentence",     "1",      "2",         "context",
+        "choice1", "label",    "Label_origin", "Target", "SENTENCE1", "ANSWER"};
     for (size_t c = 0; c < sizeof cols / sizeof cols[0]; c++)
         for (size_t i = 0; i < r->n_header; i++)
             if (!strcmp(r->header[i], cols[c]))
@@ -47,8 +47,8 @@ static int yes_no(kv_import_ctx *ctx, const char *v, const kv_rows *r, size_t *g
     else if (!strcasecmp(v, "false"))
         *gold = 1;
     else
-        return kv_imp_fail(ctx, KV_IMPORT_EINPUT,
-                           "%s:%zu: answer \"%s\" is neither True nor False", r->path, r->line, v);
+        return kv_imp_fail(ctx, KV_IMPORT_EINPUT, "%s:%zu: answer \"%s\" is neither True nor False",
+                           r->path, r->line, v);
     return 0;
 }
 
@@ -98,7 +98,9 @@ static int kobest_file(kv_import_ctx *ctx, const char *path)
             rid = col(ctx, &r, "ID", &rc);
             const char *q = col(ctx, &r, "question", &rc);
             /* the particle follows the noun: 원인으로, 결과로 */
-            const char *what = !strcmp(q, "원인") ? "원인으로" : !strcmp(q, "결과") ? "결과로" : NULL;
+            const char *what = !strcmp(q, "원인")   ? "원인으로"
+                               : !strcmp(q, "결과") ? "결과로"
+                                                    : NULL;
             if (!rc && !what) {
                 rc = kv_imp_fail(ctx, KV_IMPORT_EINPUT,
                                  "%s:%zu: question \"%s\" is neither 원인 nor 결과", path, r.line,
@@ -120,8 +122,8 @@ static int kobest_file(kv_import_ctx *ctx, const char *path)
             choices[2] = col(ctx, &r, "choice3", &rc), choices[3] = col(ctx, &r, "choice4", &rc);
             n = 4;
             if (!rc)
-                rc = kv_imp_gold(ctx, col(ctx, &r, "label", &rc), KV_BASE_0, n, path, r.line,
-                                 &gold);
+                rc =
+                    kv_imp_gold(ctx, col(ctx, &r, "label", &rc), KV_BASE_0, n, path, r.line, &gold);
             break;
         case SENTINEG:
             rid = col(ctx, &r, "ID", &rc);
@@ -129,13 +131,12 @@ static int kobest_file(kv_import_ctx *ctx, const char *path)
                           col(ctx, &r, "Text", &rc));
             choices[0] = senti[0], choices[1] = senti[1], n = 2;
             if (!rc)
-                rc = kv_imp_gold(ctx, col(ctx, &r, "Label", &rc), KV_BASE_0, n, path, r.line,
-                                 &gold);
+                rc =
+                    kv_imp_gold(ctx, col(ctx, &r, "Label", &rc), KV_BASE_0, n, path, r.line, &gold);
             break;
         case WIC:
             rid = col(ctx, &r, "ID", &rc);
-            kv_buf_printf(&head,
-                          "다음 두 문장에서 '%s'의 의미가 같습니까?\n문장 1: %s\n문장 2: %s",
+            kv_buf_printf(&head, "다음 두 문장에서 '%s'의 의미가 같습니까?\n문장 1: %s\n문장 2: %s",
                           col(ctx, &r, "Target", &rc), col(ctx, &r, "SENTENCE1", &rc),
                           col(ctx, &r, "SENTENCE2", &rc));
             choices[0] = yn[0], choices[1] = yn[1], n = 2;

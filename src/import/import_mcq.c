@@ -13,24 +13,24 @@
 #define BASE_TEXT 10 /* the gold is the text of one of the choices */
 
 typedef struct mcq_spec {
-    const char *prefix;          /* id prefix */
-    const char *id_col;          /* pairing id column, or NULL: the row number */
-    const char *passage_col;     /* optional passage shown before the question, or NULL */
+    const char *prefix;      /* id prefix */
+    const char *id_col;      /* pairing id column, or NULL: the row number */
+    const char *passage_col; /* optional passage shown before the question, or NULL */
     const char *question_col;
-    const char *choice_cols[6];  /* NULL-terminated choice columns, or {NULL} */
-    const char *choices_col;     /* a list column (JSON or Python), when no choice_cols */
+    const char *choice_cols[6]; /* NULL-terminated choice columns, or {NULL} */
+    const char *choices_col;    /* a list column (JSON or Python), when no choice_cols */
     const char *answer_col;
-    int base;                    /* kv_answer_base, or BASE_TEXT */
-    bool prompt_has_choices;     /* the question already lists the choices (HAE-RAE) */
-    bool id_with_stem;           /* ids carry the file's stem (one file per subject) */
+    int base;                /* kv_answer_base, or BASE_TEXT */
+    bool prompt_has_choices; /* the question already lists the choices (HAE-RAE) */
+    bool id_with_stem;       /* ids carry the file's stem (one file per subject) */
 } mcq_spec;
 
 static const char *need(kv_import_ctx *ctx, const kv_rows *r, const char *col, int *rc)
 {
     const char *v = kv_rows_get(r, col);
     if (!v && !*rc)
-        *rc = kv_imp_fail(ctx, KV_IMPORT_EINPUT, "%s:%zu: column \"%s\" missing", r->path,
-                          r->line, col);
+        *rc = kv_imp_fail(ctx, KV_IMPORT_EINPUT, "%s:%zu: column \"%s\" missing", r->path, r->line,
+                          col);
     return v;
 }
 
@@ -165,8 +165,8 @@ static int mcq_multi(kv_import_ctx *ctx, const mcq_spec *sp, const char *const *
         }
         for (size_t k = 0; k < ctx->n_files && !rc; k++)
             if (file_lang[k] && !strcmp(file_lang[k], lang))
-                rc = kv_imp_fail(ctx, KV_IMPORT_EUSAGE, "%s and %s are both %s",
-                                 ctx->files[k].path, ctx->files[i].path, lang);
+                rc = kv_imp_fail(ctx, KV_IMPORT_EUSAGE, "%s and %s are both %s", ctx->files[k].path,
+                                 ctx->files[i].path, lang);
         file_lang[i] = lang;
         found[n++] = lang;
     }

@@ -86,8 +86,8 @@ static int read_questions(kv_import_ctx *ctx, qfile *f)
         const char *qid = kv_rows_get(&r, "question_id");
         const char *turns = kv_rows_get(&r, "turns");
         if (!qid || !*qid || !turns) {
-            rc = kv_imp_fail(ctx, KV_IMPORT_EINPUT, "%s:%zu: field \"%s\" missing", f->path,
-                             r.line, !qid || !*qid ? "question_id" : "turns");
+            rc = kv_imp_fail(ctx, KV_IMPORT_EINPUT, "%s:%zu: field \"%s\" missing", f->path, r.line,
+                             !qid || !*qid ? "question_id" : "turns");
             break;
         }
         char **t = NULL, **ref = NULL;
@@ -103,14 +103,14 @@ static int read_questions(kv_import_ctx *ctx, qfile *f)
         long nref = refv ? kv_imp_parse_list(refv, &ref) : 0;
         if (nref < 0) {
             kv_imp_free_list(t, nt);
-            rc = kv_imp_fail(ctx, KV_IMPORT_EINPUT, "%s:%zu: \"reference\" is not a list of strings",
-                             f->path, r.line);
+            rc = kv_imp_fail(ctx, KV_IMPORT_EINPUT,
+                             "%s:%zu: \"reference\" is not a list of strings", f->path, r.line);
             break;
         }
         for (size_t k = 0; k < f->n; k++)
             if (!strcmp(f->q[k].qid, qid))
-                rc = kv_imp_fail(ctx, KV_IMPORT_EINPUT, "%s:%zu: question_id %s repeats",
-                                 f->path, r.line, qid);
+                rc = kv_imp_fail(ctx, KV_IMPORT_EINPUT, "%s:%zu: question_id %s repeats", f->path,
+                                 r.line, qid);
         if (!rc) {
             if (f->n == cap) {
                 cap = cap ? 2 * cap : 64;
@@ -212,9 +212,8 @@ int kv_import_mtbench(kv_import_ctx *ctx)
         } else if (kind == 1) {
             for (size_t k = 0; k < nq; k++)
                 if (!strcmp(qf[k].lang, lang))
-                    rc = kv_imp_fail(ctx, KV_IMPORT_EUSAGE,
-                                     "%s and %s are both %s question files", qf[k].path, path,
-                                     lang);
+                    rc = kv_imp_fail(ctx, KV_IMPORT_EUSAGE, "%s and %s are both %s question files",
+                                     qf[k].path, path, lang);
             found[nq] = lang;
             qf[nq++] = (qfile){lang, path, NULL, 0};
         } else if (kind == 2) {

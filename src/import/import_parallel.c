@@ -90,8 +90,8 @@ static int build(kv_import_ctx *ctx, text_file *texts, size_t n, const char *pre
         if (!strcmp(texts[i].lang, src))
             src_file = &texts[i];
     if (!src_file)
-        return kv_imp_fail(ctx, KV_IMPORT_EUSAGE, "no %s file among the inputs (--source %s)",
-                           src, src);
+        return kv_imp_fail(ctx, KV_IMPORT_EUSAGE, "no %s file among the inputs (--source %s)", src,
+                           src);
     const char *back = NULL;
     for (size_t l = 0; l < ctx->n_langs && !back; l++)
         if (strcmp(ctx->langs[l], src))
@@ -172,8 +172,8 @@ static int collect(kv_import_ctx *ctx, text_file **out, size_t *n_out)
         }
         for (size_t k = 0; k < n; k++)
             if (!strcmp(t[k].lang, lang)) {
-                int rc = kv_imp_fail(ctx, KV_IMPORT_EUSAGE, "%s and %s are both %s",
-                                     t[k].path, ctx->files[i].path, lang);
+                int rc = kv_imp_fail(ctx, KV_IMPORT_EUSAGE, "%s and %s are both %s", t[k].path,
+                                     ctx->files[i].path, lang);
                 free(t);
                 return rc;
             }
@@ -250,8 +250,7 @@ static int tatoeba_tsv(kv_import_ctx *ctx, const char *path)
             const char *s = kv_csv_field(&c, (size_t)side + 2);
             size_t len = kv_rstrip_py(s, strlen(s));
             if (!len) {
-                rc = kv_imp_fail(ctx, KV_IMPORT_EINPUT, "%s:%zu: empty sentence", path,
-                                 c.row_line);
+                rc = kv_imp_fail(ctx, KV_IMPORT_EINPUT, "%s:%zu: empty sentence", path, c.row_line);
                 goto out;
             }
             t[side].lines = kv_xrealloc(t[side].lines, (t[side].n + 1) * sizeof(char *));

@@ -104,8 +104,8 @@ void kv_imp_set_mcq(cJSON *rec, const char *const *choices, size_t n, size_t gol
 
 /* Appends to out an mcq prompt in `lang`: head, then the choices as "A. …"
  * lines, then the instruction to answer with the letter. */
-void kv_imp_mcq_prompt(kv_buf *out, const char *lang, const char *head,
-                       const char *const *choices, size_t n);
+void kv_imp_mcq_prompt(kv_buf *out, const char *lang, const char *head, const char *const *choices,
+                       size_t n);
 
 /* The translation instruction written in `lang` ("다음 문장을 한국어로
  * 번역하세요. 번역문만 쓰세요."), or NULL when there is none for it. */
@@ -113,9 +113,9 @@ const char *kv_imp_translate_instruction(const char *lang);
 
 /* How a format writes its gold label. */
 typedef enum kv_answer_base {
-    KV_BASE_0 = 0,   /* 0-based index ("0"…"n-1") */
-    KV_BASE_1 = 1,   /* 1-based index ("1"…"n") */
-    KV_BASE_LETTER,  /* letter "A"…; "(A)" accepted too */
+    KV_BASE_0 = 0,  /* 0-based index ("0"…"n-1") */
+    KV_BASE_1 = 1,  /* 1-based index ("1"…"n") */
+    KV_BASE_LETTER, /* letter "A"…; "(A)" accepted too */
 } kv_answer_base;
 
 /* Parses label as a gold choice under `base` for n choices. Returns 0 and
@@ -146,7 +146,7 @@ typedef struct kv_rows {
     cJSON *array; /* ".json" array */
     int array_i;
     kv_buf line_buf;
-    cJSON *obj; /* current JSON row */
+    cJSON *obj;  /* current JSON row */
     kv_buf vals; /* JSON row: values as text, NUL-separated */
     char **names;
     size_t *offs;

@@ -205,7 +205,9 @@ static void test_flores_mismatched_lines(void **state)
     /* LANG=FILE names a file whose name says nothing */
     put("a.txt", "One.\n");
     put("b.txt", "하나.\n");
-    const char *named[] = {"en=" "/dev/null", NULL};
+    const char *named[] = {"en="
+                           "/dev/null",
+                           NULL};
     (void)named;
     kv_buf e = {0}, k = {0};
     kv_buf_printf(&e, "en=%s", tmp_path("a.txt"));
@@ -426,13 +428,16 @@ static void test_komt_real(void **state)
 static void test_mtbench_unpaired(void **state)
 {
     (void)state;
-    put("question_ko.jsonl", "{\"question_id\": 1, \"turns\": [\"안녕?\"], \"reference\": [\"안녕\"]}\n"
-                             "{\"question_id\": 2, \"turns\": [\"둘?\"], \"reference\": [\"둘\"]}\n");
-    put("question_en.jsonl", "{\"question_id\": 1, \"turns\": [\"Hi?\"], \"reference\": [\"Hi\"]}\n");
+    put("question_ko.jsonl",
+        "{\"question_id\": 1, \"turns\": [\"안녕?\"], \"reference\": [\"안녕\"]}\n"
+        "{\"question_id\": 2, \"turns\": [\"둘?\"], \"reference\": [\"둘\"]}\n");
+    put("question_en.jsonl",
+        "{\"question_id\": 1, \"turns\": [\"Hi?\"], \"reference\": [\"Hi\"]}\n");
     const char *files[] = {tmp_path("question_ko.jsonl"), tmp_path("question_en.jsonl")};
     run r;
     import(&r, "mtbench", files, 2, NULL, "mtbad.jsonl");
-    assert_error(&r, KV_IMPORT_EINPUT, "question_ko.jsonl:2:", "question_id 2 has no question in en");
+    assert_error(&r, KV_IMPORT_EINPUT,
+                 "question_ko.jsonl:2:", "question_id 2 has no question in en");
     assert_int_equal(count_files("mtbad"), 0);
 }
 
@@ -495,12 +500,14 @@ static void test_mmmlu_csv(void **state)
     assert_string_equal(r.suite.manifest.languages[1], "ja");
     const kv_item *ko = item(&r, "mmmlu-0001", "ko");
     assert_string_equal(ko->answer, "D");
-    assert_true(!strncmp(ko->prompt, "첫 줄,\n둘째 줄 \"인용\"\nA. 가", strlen("첫 줄,\n둘째 줄 \"인용\"\nA. 가")));
+    assert_true(!strncmp(ko->prompt, "첫 줄,\n둘째 줄 \"인용\"\nA. 가",
+                         strlen("첫 줄,\n둘째 줄 \"인용\"\nA. 가")));
     assert_string_equal(item(&r, "mmmlu-0002", "ja")->answer, "A");
     kv_suite_free(&r.suite);
     put("mmlu_JA-JP.csv", ",Question,A,B,C,D,Answer,Subject\n0,質問,あ,い,う,え,E,x\n");
     import(&r, "mmmlu", files, 2, NULL, "mmbad.jsonl");
-    assert_error(&r, KV_IMPORT_EINPUT, "mmlu_JA-JP.csv:2:", "answer \"E\" is not one of the 4 choices");
+    assert_error(&r, KV_IMPORT_EINPUT,
+                 "mmlu_JA-JP.csv:2:", "answer \"E\" is not one of the 4 choices");
     put("mmlu_JA-JP.csv", ",Question,A,B,C,D,Answer,Subject\n0,\"質問,あ,い,う,え,A,x\n");
     import(&r, "mmmlu", files, 2, NULL, "mmbad.jsonl");
     assert_error(&r, KV_IMPORT_EINPUT, "mmlu_JA-JP.csv:2:", "never closes");
@@ -514,10 +521,14 @@ static void test_global_mmlu(void **state)
     mkdir(tmp_path("en"), 0700);
     const char *hdr = "sample_id,subject,question,option_a,option_b,option_c,option_d,answer\n";
     kv_buf ko = {0}, en = {0};
-    kv_buf_printf(&ko, "%sanatomy/test/1,anatomy,질문1,가,나,다,라,B\n"
-                       "anatomy/test/0,anatomy,질문0,가,나,다,라,C\n", hdr);
-    kv_buf_printf(&en, "%sanatomy/test/0,anatomy,Q0,a,b,c,d,C\n"
-                       "anatomy/test/1,anatomy,Q1,a,b,c,d,B\n", hdr);
+    kv_buf_printf(&ko,
+                  "%sanatomy/test/1,anatomy,질문1,가,나,다,라,B\n"
+                  "anatomy/test/0,anatomy,질문0,가,나,다,라,C\n",
+                  hdr);
+    kv_buf_printf(&en,
+                  "%sanatomy/test/0,anatomy,Q0,a,b,c,d,C\n"
+                  "anatomy/test/1,anatomy,Q1,a,b,c,d,B\n",
+                  hdr);
     put("ko/test.csv", ko.p);
     put("en/test.csv", en.p);
     const char *files[] = {tmp_path("en/test.csv"), tmp_path("ko/test.csv")};
@@ -542,7 +553,8 @@ static void test_kmmlu_b16(void **state)
     put("Biology-test.jsonl",
         "{\"question\":\"다음 중 광합성이 일어나는 세포 소기관은?\",\"A\":\"미토콘드리아\","
         "\"B\":\"엽록체\",\"C\":\"리보솜\",\"D\":\"골지체\",\"answer\":2}\n"
-        "{\"question\":\"...\",\"A\":\"가\",\"B\":\"나\",\"C\":\"다\",\"D\":\"라\",\"answer\":4}\n");
+        "{\"question\":\"...\",\"A\":\"가\",\"B\":\"나\",\"C\":\"다\",\"D\":\"라\",\"answer\":4}"
+        "\n");
     const char *f = tmp_path("Biology-test.jsonl");
     run r;
     import(&r, "kmmlu", &f, 1, NULL, "km.jsonl");
@@ -557,7 +569,8 @@ static void test_kmmlu_b16(void **state)
         "{\"question\":\"q\",\"A\":\"가\",\"B\":\"나\",\"C\":\"다\",\"D\":\"라\",\"answer\":1}\n"
         "{\"question\":\"q\",\"A\":\"가\",\"B\":\"나\",\"C\":\"다\",\"D\":\"라\",\"answer\":0}\n");
     import(&r, "kmmlu", &f, 1, NULL, "kmbad.jsonl");
-    assert_error(&r, KV_IMPORT_EINPUT, "Biology-test.jsonl:2:", "answer \"0\" outside the 4 choices (1-based: 1-4)");
+    assert_error(&r, KV_IMPORT_EINPUT,
+                 "Biology-test.jsonl:2:", "answer \"0\" outside the 4 choices (1-based: 1-4)");
     put("Biology-test.jsonl",
         "{\"question\":\"q\",\"A\":\"가\",\"B\":\"나\",\"C\":\"다\",\"D\":\"라\",\"answer\":5}\n");
     import(&r, "kmmlu", &f, 1, NULL, "kmbad.jsonl");
@@ -592,17 +605,19 @@ static void test_click(void **state)
     assert_string_equal(c->answer, "E");
     assert_true(!strncmp(c->prompt, "지문\n\nq\nA. 가", strlen("지문\n\nq\nA. 가")));
     kv_suite_free(&r.suite);
-    put("click.json", "[{\"id\":\"x\",\"question\":\"q\",\"choices\":[\"가\",\"나\"],\"answer\":\"다\"}]");
+    put("click.json",
+        "[{\"id\":\"x\",\"question\":\"q\",\"choices\":[\"가\",\"나\"],\"answer\":\"다\"}]");
     import(&r, "click", &f, 1, NULL, "ckbad.jsonl");
-    assert_error(&r, KV_IMPORT_EINPUT, "click.json:1:", "answer \"다\" is not one of the 2 choices");
+    assert_error(&r, KV_IMPORT_EINPUT,
+                 "click.json:1:", "answer \"다\" is not one of the 2 choices");
 }
 
 static void test_haerae(void **state)
 {
     (void)state;
-    put("HAERAE-Bench-v1-KGK.csv",
-        "query,options,answer,category\n"
-        "\"다음 중 옳은 것은?\n(A) 가\n(B) 나\n(C) 다\n(D) 라\n(E) 마\",\"['가', '나', '다', '라', '마']\",(C),kgk\n");
+    put("HAERAE-Bench-v1-KGK.csv", "query,options,answer,category\n"
+                                   "\"다음 중 옳은 것은?\n(A) 가\n(B) 나\n(C) 다\n(D) 라\n(E) "
+                                   "마\",\"['가', '나', '다', '라', '마']\",(C),kgk\n");
     const char *f = tmp_path("HAERAE-Bench-v1-KGK.csv");
     run r;
     import(&r, "haerae", &f, 1, NULL, "hr.jsonl");
@@ -624,7 +639,8 @@ static void test_haerae(void **state)
 static void test_csv_reader(void **state)
 {
     (void)state;
-    put("t.csv", "\xEF\xBB\xBF" "a,b\r\n\r\n\"x\"\"y\",\"1\r\n2\"\r\nlast,\n");
+    put("t.csv", "\xEF\xBB\xBF"
+                 "a,b\r\n\r\n\"x\"\"y\",\"1\r\n2\"\r\nlast,\n");
     kv_csv c;
     char err[256];
     assert_int_equal(kv_csv_open(&c, tmp_path("t.csv"), ',', true, err, sizeof err), 0);
@@ -692,8 +708,8 @@ static void test_cli(void **state)
     free(out);
     free(err);
     kv_buf_clear(&cmd);
-    kv_buf_printf(&cmd, KOEVAL_BINARY " import kmmlu %s -o %s --seed 3",
-                  tmp_path("Bad-test.csv"), tmp_path("clibad.jsonl"));
+    kv_buf_printf(&cmd, KOEVAL_BINARY " import kmmlu %s -o %s --seed 3", tmp_path("Bad-test.csv"),
+                  tmp_path("clibad.jsonl"));
     st = kv_test_run(cmd.p, &out, &err);
     assert_int_equal(st, 2);
     free(out);
@@ -704,15 +720,24 @@ static void test_cli(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_flores_real),     cmocka_unit_test(test_flores_mismatched_lines),
-        cmocka_unit_test(test_ntrex_real),      cmocka_unit_test(test_tatoeba_real),
-        cmocka_unit_test(test_tatoeba_tsv),     cmocka_unit_test(test_kobest_real),
-        cmocka_unit_test(test_kobest_malformed), cmocka_unit_test(test_kobbq_real),
-        cmocka_unit_test(test_komt_real),       cmocka_unit_test(test_mtbench_unpaired),
-        cmocka_unit_test(test_belebele),        cmocka_unit_test(test_mmmlu_csv),
-        cmocka_unit_test(test_global_mmlu),     cmocka_unit_test(test_kmmlu_b16),
-        cmocka_unit_test(test_click),           cmocka_unit_test(test_haerae),
-        cmocka_unit_test(test_csv_reader),      cmocka_unit_test(test_cli),
+        cmocka_unit_test(test_flores_real),
+        cmocka_unit_test(test_flores_mismatched_lines),
+        cmocka_unit_test(test_ntrex_real),
+        cmocka_unit_test(test_tatoeba_real),
+        cmocka_unit_test(test_tatoeba_tsv),
+        cmocka_unit_test(test_kobest_real),
+        cmocka_unit_test(test_kobest_malformed),
+        cmocka_unit_test(test_kobbq_real),
+        cmocka_unit_test(test_komt_real),
+        cmocka_unit_test(test_mtbench_unpaired),
+        cmocka_unit_test(test_belebele),
+        cmocka_unit_test(test_mmmlu_csv),
+        cmocka_unit_test(test_global_mmlu),
+        cmocka_unit_test(test_kmmlu_b16),
+        cmocka_unit_test(test_click),
+        cmocka_unit_test(test_haerae),
+        cmocka_unit_test(test_csv_reader),
+        cmocka_unit_test(test_cli),
     };
     return cmocka_run_group_tests(tests, setup_dir, remove_dir);
 }
