@@ -413,6 +413,16 @@ void kv_imp_add_ref(cJSON *rec, const char *ref)
     cJSON_AddItemToArray(refs, cJSON_CreateString(ref));
 }
 
+int kv_imp_check_choices(kv_import_ctx *ctx, const char *const *choices, size_t n, const char *path,
+                         size_t line)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!choices[i][0])
+            return kv_imp_fail(ctx, KV_IMPORT_EINPUT, "%s:%zu: choice %c is empty", path, line,
+                               (char)('A' + i));
+    return 0;
+}
+
 void kv_imp_set_mcq(cJSON *rec, const char *const *choices, size_t n, size_t gold)
 {
     cJSON *arr = cJSON_AddArrayToObject(rec, "choices");

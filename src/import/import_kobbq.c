@@ -45,6 +45,12 @@ static int kobbq_file(kv_import_ctx *ctx, const char *path)
             if (biased && !strcmp(choices[k], biased))
                 bias = k;
         }
+        if (gold >= 0 && *sid &&
+            kv_imp_check_choices(ctx, (const char *const *)choices, (size_t)n, path, r.line)) {
+            kv_imp_free_list(choices, n);
+            rc = KV_IMPORT_EINPUT;
+            break;
+        }
         if (gold < 0 || !*sid) {
             rc = gold < 0
                      ? kv_imp_fail(ctx, KV_IMPORT_EINPUT,

@@ -146,6 +146,8 @@ static int kobest_file(kv_import_ctx *ctx, const char *path)
         default:
             break;
         }
+        if (!rc)
+            rc = kv_imp_check_choices(ctx, choices, n, path, r.line);
         if (rc)
             break;
         if (rid && *rid)

@@ -102,6 +102,8 @@ static int mcq_file(kv_import_ctx *ctx, const char *path, int lang_index, const 
         } else {
             rc = kv_imp_gold(ctx, answer, (kv_answer_base)sp->base, nch, path, r.line, &gold);
         }
+        if (!rc)
+            rc = kv_imp_check_choices(ctx, ch, nch, path, r.line);
         if (!rc && !*question)
             rc = kv_imp_fail(ctx, KV_IMPORT_EINPUT, "%s:%zu: empty question", path, r.line);
         if (!rc && idv && !*idv)

@@ -99,6 +99,11 @@ cJSON *kv_imp_rec(const char *id, const char *lang, const char *task, const char
 /* Appends one reference to rec's "references". */
 void kv_imp_add_ref(cJSON *rec, const char *ref);
 
+/* An empty choice cannot be answered (nor loaded): returns 0, or
+ * KV_IMPORT_EINPUT with err "path:line: choice B is empty". */
+int kv_imp_check_choices(kv_import_ctx *ctx, const char *const *choices, size_t n, const char *path,
+                         size_t line);
+
 /* Sets "choices" (n strings) and "answer" (the letter of 0-based gold). */
 void kv_imp_set_mcq(cJSON *rec, const char *const *choices, size_t n, size_t gold);
 

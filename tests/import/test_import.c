@@ -39,11 +39,13 @@ static int remove_dir(void **state)
     return rc == 0 ? 0 : -1;
 }
 
+/* Full path of g_dir/name, in one of 256 rotating buffers: tests keep paths
+ * across many later calls (each import names its output with one). */
 static const char *tmp_path(const char *name)
 {
-    static char paths[8][4096];
-    static int next;
-    char *p = paths[next++ % 8];
+    static char paths[256][512];
+    static unsigned next;
+    char *p = paths[next++ % 256];
     snprintf(p, sizeof paths[0], "%s/%s", g_dir, name);
     return p;
 }
@@ -340,6 +342,10 @@ static void test_kobest_malformed(void **state)
                          "1\t비가 왔다.\t결과\t땅이 젖었다.\t해가 떴다.\t0\n");
     import(&r, "kobest", &f, 1, NULL, "kbad.jsonl");
     assert_error(&r, KV_IMPORT_EINPUT, "COPA.test.tsv:2:", "1-based: 1-2");
+    put("COPA.test.tsv", "ID\tsentence\tquestion\t1\t2\tAnswer\n"
+                         "1\t비가 왔다.\t결과\t땅이 젖었다.\t\t1\n");
+    import(&r, "kobest", &f, 1, NULL, "kbad.jsonl");
+    assert_error(&r, KV_IMPORT_EINPUT, "COPA.test.tsv:2:", "choice B is empty");
     const char *bq = tmp_path("BoolQ.test.tsv");
     put("BoolQ.test.tsv", "ID\tText\tQuestion\tAnswer\n1\t\"인용\" 글\t질문?\tmaybe\n");
     import(&r, "kobest", &bq, 1, NULL, "kbad.jsonl");
