@@ -85,6 +85,8 @@ typedef struct transfer {
     kv_attempt att;
     long status;
     bool aborted; /* the parser reported a stream error */
+    bool stalled; /* no byte for stall_timeout_ms */
+    int64_t last_byte_ns;
     char retry_after[128], retry_after_ms[64], date[128];
     struct engine *e;
 } transfer;
@@ -126,6 +128,7 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *userdata)
 {
     transfer *t = userdata;
     size_t n = size * nitems;
+    t->last_byte_ns = kv_now_ns();
     if (n >= 5 && strncmp(buf, "HTTP/", 5) == 0) {
         /* a new status line (after a 100 Continue or a redirect) */
         t->retry_after[0] = t->retry_after_ms[0] = t->date[0] = '\0';
@@ -166,6 +169,7 @@ static size_t on_body(char *buf, size_t size, size_t nmemb, void *userdata)
 {
     transfer *t = userdata;
     size_t n = size * nmemb;
+    t->last_byte_ns = kv_now_ns();
     if (!t->status)
         curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &t->status);
     if (kv_parser_feed(t->parser, (int)t->status, buf, n, kv_now_ns(), t->resp) != 0) {
@@ -173,6 +177,21 @@ static size_t on_body(char *buf, size_t size, size_t nmemb, void *userdata)
         return 0; /* stop the transfer: the stream reported an error */
     }
     return n;
+}
+
+/* libcurl's progress callback, used as a stall detector: no byte (header or
+ * body) for stall_timeout_ms ends the attempt as a timeout. libcurl's own
+ * low-speed limit averages over a window and reacts seconds late. */
+static int on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    transfer *t = userdata;
+    if (t->e->o->stall_timeout_ms > 0 &&
+        kv_now_ns() - t->last_byte_ns > t->e->o->stall_timeout_ms * 1000000) {
+        t->stalled = true;
+        return 1;
+    }
+    return 0;
 }
 
 static void transfer_free(transfer *t)
@@ -245,9 +264,9 @@ static int start(engine *e, size_t j, char *err, size_t errlen)
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)e->o->connect_timeout_ms);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)e->o->request_timeout_ms);
-    /* a stalled stream: less than 1 byte/s for the stall timeout */
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (long)((e->o->stall_timeout_ms + 999) / 1000));
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, t);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(c, CURLOPT_USERAGENT, "koeval/" KOEVAL_VERSION);
@@ -265,6 +284,7 @@ static int start(engine *e, size_t j, char *err, size_t errlen)
         return -1;
     }
     t->att.t_send = kv_now_ns();
+    t->last_byte_ns = t->att.t_send;
     if (e->n_live == e->cap_live) {
         size_t cap = e->cap_live ? e->cap_live * 2 : 16;
         transfer **nl = realloc(e->live, cap * sizeof *nl);
@@ -347,6 +367,11 @@ static int finish(engine *e, transfer *t, CURLcode rc, char *err, size_t errlen)
     if (rc == CURLE_OK || (t->aborted && t->resp->error != KV_ERR_NONE)) {
         if (!t->aborted)
             kv_parser_finish(t->parser, (int)code, t->resp);
+    } else if (t->stalled) {
+        t->resp->error = KV_ERR_TIMEOUT;
+        snprintf(t->resp->error_message, sizeof t->resp->error_message,
+                 "no data from the server for %lld ms (--timeout)",
+                 (long long)e->o->stall_timeout_ms);
     } else {
         t->resp->error = curl_error_class(rc);
         snprintf(t->resp->error_message, sizeof t->resp->error_message, "%s",
@@ -517,6 +542,11 @@ int kv_engine_run(const kv_engine_opts *o, const kv_model_spec *models,
     int rc = 0;
     int64_t last_tick = 0;
     while (e.done < n_jobs && rc == 0) {
+        if (o->stop && *o->stop) {
+            snprintf(err, errlen, "interrupted");
+            rc = -1;
+            break;
+        }
         int64_t wake = schedule(&e, err, errlen, &rc);
         if (rc)
             break;

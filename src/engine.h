@@ -36,9 +36,12 @@ typedef struct kv_engine_opts {
     int64_t backoff_base_ms;    /* first backoff (default 500), doubled per attempt, jittered */
     int64_t backoff_cap_ms;     /* one backoff at most (default 30000) */
     int64_t connect_timeout_ms; /* default 10000 */
-    int64_t stall_timeout_ms;   /* no byte for this long → timeout (default 120000) */
+    int64_t stall_timeout_ms;   /* no byte for this long → timeout (default 120000; 0 = none) */
     int64_t request_timeout_ms; /* whole request (default 600000) */
     uint64_t seed;              /* jitter seed (the run records it) */
+    volatile int *stop;         /* when it points at a non-zero value (set by a signal
+                                   handler), kv_engine_run stops and returns -1 with err
+                                   "interrupted"; NULL = never */
 } kv_engine_opts;
 
 /* Defaults as documented above. */

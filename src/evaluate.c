@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "scoring/bleu.h"
 #include "scoring/chrf.h"
 #include "scoring/fidelity.h"
 #include "scoring/qa.h"
@@ -103,7 +104,6 @@ int kv_evaluate(kv_evaluator *ev, const kv_item *item, const char *answer, size_
                 kv_item_score *out)
 {
     memset(out, 0, sizeof *out);
-    out->f1 = -1;
     const char *a;
     size_t an;
     size_t replaced;
@@ -141,6 +141,11 @@ int kv_evaluate(kv_evaluator *ev, const kv_item *item, const char *answer, size_
         out->metric = "EM";
         kv_buf_clear(&ev->tmp);
         out->status = kv_extract_short(ev->x, a, an, &ev->tmp);
+        /* an answer that could not be read scores 0 on F1 too (a refusal must
+         * not raise F1 by being left out) */
+        out->extra[0].metric = "F1";
+        out->extra[0].value = 0;
+        out->n_extra = 1;
         if (out->status == KV_EXTRACT_OK && item->n_references > 0) {
             copy_extracted(out, ev->tmp.p, ev->tmp.len);
             kv_qa_style style = no_space_script(item->target_lang) ? KV_QA_KORQUAD : KV_QA_SQUAD;
@@ -154,7 +159,7 @@ int kv_evaluate(kv_evaluator *ev, const kv_item *item, const char *answer, size_
             if (rc != 0)
                 return -1;
             out->value = 100 * qs.exact_match;
-            out->f1 = 100 * qs.f1;
+            out->extra[0].value = 100 * qs.f1;
             snprintf(out->signature, sizeof out->signature, "EM|style:%s|extract:short",
                      style == KV_QA_KORQUAD ? "korquad" : "squad");
         }
@@ -181,6 +186,30 @@ int kv_evaluate(kv_evaluator *ev, const kv_item *item, const char *answer, size_
             out->value = chrf;
             kv_chrf_signature(&ev->chrf_opts, (int)item->n_references, "nfc", out->signature,
                               sizeof out->signature);
+            if (rc == 0) {
+                /* sentence BLEU as sacreBLEU's sentence_bleu: effective order,
+                 * the target language's default tokenizer */
+                const char *tl = item->target_lang;
+                kv_bleu_opts bo = {.tokenizer = kv_tokenizer_find(
+                                       !strncmp(tl, "zh", 2)   ? "zh"
+                                       : !strncmp(tl, "ja", 2) ? "char"
+                                                               : "13a"),
+                                   .smooth = KV_SMOOTH_EXP,
+                                   .smooth_value = -1,
+                                   .effective_order = true,
+                                   .max_order = 4};
+                kv_bleu *b = kv_bleu_new(&bo);
+                kv_bleu_stats bst;
+                if (kv_bleu_segment(b, ev->tmp.p, ev->tmp.len, item->references, lens,
+                                    item->n_references, &bst, err, sizeof err) == 0) {
+                    kv_bleu_score bs;
+                    kv_bleu_compute(&bo, &bst, &bs);
+                    out->extra[0].metric = "BLEU";
+                    out->extra[0].value = bs.score;
+                    out->n_extra = 1;
+                }
+                kv_bleu_free(b);
+            }
         } else {
             kv_rouge_opts ro = {.tokenizer = kv_tokenizer_find("unicode")};
             kv_rouge_score rs = {0};
@@ -190,7 +219,9 @@ int kv_evaluate(kv_evaluator *ev, const kv_item *item, const char *answer, size_
                                           sizeof err);
             out->metric = "ROUGE-L";
             out->value = 100 * rs.fmeasure;
-            out->f1 = chrf;
+            out->extra[0].metric = "chrF2";
+            out->extra[0].value = chrf;
+            out->n_extra = 1;
             snprintf(out->signature, sizeof out->signature, "rougeL|tok:unicode|norm:nfc");
         }
         free(lens);

@@ -38,7 +38,14 @@ const kv_extractor *kv_evaluator_extractor(const kv_evaluator *ev);
 typedef struct kv_item_score {
     const char *metric;        /* primary metric name: "EM", "accuracy", "chrF2", "ROUGE-L" */
     double value;              /* primary score, 0–100 */
-    double f1;                 /* qa: F1 0–100; open: chrF2; else -1 */
+    /* secondary scores, 0–100, stored next to the primary one: qa "F1"
+     * (0 when no answer could be extracted), translate "BLEU" (sentence BLEU
+     * with effective order and the target language's tokenizer), open "chrF2" */
+    struct {
+        const char *metric;
+        double value;
+    } extra[2];
+    int n_extra;
     kv_extract_status status;  /* extraction outcome (ok for translate/open) */
     char extracted[256];       /* what was compared ("B", "8000", "서울"), "" when none */
     char signature[160];       /* what produced the value */

@@ -344,7 +344,12 @@ static int on_score(const kv_stored_score *s, void *ctx)
     collect *c = ctx;
     kv_report *r = c->r;
     int l = lang_index(r, s->lang);
-    bool primary = strcmp(s->metric, "F1") != 0 && strcmp(s->metric, "fidelity") != 0;
+    /* secondary scores (F1, BLEU, chrF2 next to ROUGE-L) and fidelity are not
+     * the answer's primary score */
+    bool primary = strcmp(s->metric, "F1") != 0 && strcmp(s->metric, "fidelity") != 0 &&
+                   strcmp(s->metric, "BLEU") != 0 &&
+                   !(strcmp(s->metric, "chrF2") == 0 && s->extracted == NULL &&
+                     s->signature && strncmp(s->signature, "rougeL", 6) == 0);
     if (c->n_ans && primary) {
         answer_row key = {.request_id = s->request_id};
         answer_row *a = bsearch(&key, c->ans, c->n_ans, sizeof *c->ans, cmp_ans_id);

@@ -111,7 +111,9 @@ static void run_usage(FILE *out)
         "\n"
         "Exit codes: 0 success (infra failures are reported as lower coverage), 1 internal\n"
         "failure, 2 usage error (unknown provider, missing key), 3 input error (malformed\n"
-        "suite), 4 a server cannot be reached, 5 the store cannot be written.\n",
+        "suite), 4 a server cannot be reached, 5 the store cannot be written, 6 a server\n"
+        "refused every request of a model (HTTP 4xx: wrong model name, key or URL),\n"
+        "130 interrupted (Ctrl-C): resume with --resume.\n",
         out);
 }
 
@@ -277,9 +279,20 @@ static int read_models_config(const char *path, model_conf *confs, int *n, const
         kv_buf_put(&b, tmp, got);
     fclose(fp);
     cJSON *root = cJSON_ParseWithLength(b.p ? b.p : "", b.len);
+    if (!root) {
+        /* name the line where the parser stopped */
+        const char *at = cJSON_GetErrorPtr();
+        size_t line = 1;
+        if (at && b.p && at >= b.p && at <= b.p + b.len)
+            for (const char *q = b.p; q < at; q++)
+                line += *q == '\n';
+        kv_cli_error("%s:%zu: invalid JSON", path, line);
+        kv_buf_free(&b);
+        return KV_EXIT_INPUT;
+    }
     kv_buf_free(&b);
-    if (!cJSON_IsArray(root)) {
-        kv_cli_error("%s: expected a JSON array of models", path);
+    if (!cJSON_IsArray(root) || cJSON_GetArraySize(root) == 0) {
+        kv_cli_error("%s: expected a non-empty JSON array of models", path);
         cJSON_Delete(root);
         return KV_EXIT_INPUT;
     }
@@ -312,20 +325,59 @@ static int read_models_config(const char *path, model_conf *confs, int *n, const
         c->limits.concurrency = a->concurrency;
         c->limits.rpm = a->rpm;
         c->limits.tpm = a->tpm;
+        /* every field is checked: a typo or a wrong type is an error, not a
+         * silently different run */
+        static const char *const known[] = {"model", "label", "temperature", "max_tokens",
+                                            "concurrency", "rpm", "tpm", "api_key_env",
+                                            "system"};
         const cJSON *f;
-        if (cJSON_IsNumber(f = cJSON_GetObjectItemCaseSensitive(m, "temperature")))
+        cJSON_ArrayForEach(f, m)
+        {
+            bool ok = false;
+            for (size_t k = 0; k < sizeof known / sizeof known[0]; k++)
+                ok |= !strcmp(f->string, known[k]);
+            if (!ok) {
+                kv_cli_error("%s: model %d: unknown field \"%s\" (model, label, temperature, "
+                             "max_tokens, concurrency, rpm, tpm, api_key_env, system)",
+                             path, idx, f->string);
+                rc = KV_EXIT_INPUT;
+                break;
+            }
+            bool number = !strcmp(f->string, "temperature") || !strcmp(f->string, "max_tokens") ||
+                          !strcmp(f->string, "concurrency") || !strcmp(f->string, "rpm") ||
+                          !strcmp(f->string, "tpm");
+            bool integer = !strcmp(f->string, "max_tokens") || !strcmp(f->string, "concurrency");
+            if (number && (!cJSON_IsNumber(f) || !(f->valuedouble >= 0) ||
+                           (integer && (f->valuedouble < 1 || f->valuedouble > 1e6 ||
+                                        f->valuedouble != (double)(int)f->valuedouble)))) {
+                kv_cli_error("%s: model %d: \"%s\" must be %s", path, idx, f->string,
+                             integer ? "a whole number from 1 to 1000000" : "a number >= 0");
+                rc = KV_EXIT_INPUT;
+                break;
+            }
+            if ((!strcmp(f->string, "label") || !strcmp(f->string, "api_key_env")) &&
+                (!cJSON_IsString(f) || !f->valuestring[0])) {
+                kv_cli_error("%s: model %d: \"%s\" must be a non-empty string", path, idx,
+                             f->string);
+                rc = KV_EXIT_INPUT;
+                break;
+            }
+        }
+        if (rc)
+            break;
+        if ((f = cJSON_GetObjectItemCaseSensitive(m, "temperature")))
             c->spec.temperature = f->valuedouble;
-        if (cJSON_IsNumber(f = cJSON_GetObjectItemCaseSensitive(m, "max_tokens")))
+        if ((f = cJSON_GetObjectItemCaseSensitive(m, "max_tokens")))
             c->spec.max_tokens = f->valueint;
-        if (cJSON_IsNumber(f = cJSON_GetObjectItemCaseSensitive(m, "concurrency")))
-            c->limits.concurrency = f->valueint > 0 ? f->valueint : 1;
-        if (cJSON_IsNumber(f = cJSON_GetObjectItemCaseSensitive(m, "rpm")))
+        if ((f = cJSON_GetObjectItemCaseSensitive(m, "concurrency")))
+            c->limits.concurrency = f->valueint;
+        if ((f = cJSON_GetObjectItemCaseSensitive(m, "rpm")))
             c->limits.rpm = f->valuedouble;
-        if (cJSON_IsNumber(f = cJSON_GetObjectItemCaseSensitive(m, "tpm")))
+        if ((f = cJSON_GetObjectItemCaseSensitive(m, "tpm")))
             c->limits.tpm = f->valuedouble;
-        if (cJSON_IsString(f = cJSON_GetObjectItemCaseSensitive(m, "api_key_env")))
+        if ((f = cJSON_GetObjectItemCaseSensitive(m, "api_key_env")))
             snprintf(c->spec.api_key_env, sizeof c->spec.api_key_env, "%s", f->valuestring);
-        if (cJSON_IsString(f = cJSON_GetObjectItemCaseSensitive(m, "label")))
+        if ((f = cJSON_GetObjectItemCaseSensitive(m, "label")))
             snprintf(c->spec.label, sizeof c->spec.label, "%s", f->valuestring);
         const cJSON *sys = cJSON_GetObjectItemCaseSensitive(m, "system");
         if (sys && !cJSON_IsObject(sys)) {
@@ -374,9 +426,26 @@ static int write_html(const kv_report *rep, const char *path)
     return 0;
 }
 
+/* Set by SIGINT/SIGTERM: the engine stops, the run stays resumable. */
+static volatile int interrupted;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
 /* ---- the run's callbacks ---- */
 
+/* per model: what failed, to say so at the end */
+typedef struct model_tally {
+    size_t answered, failed;
+    kv_error_class first_class;
+    char first_message[256];
+} model_tally;
+
 typedef struct run_ctx {
+    model_tally tally[MAX_MODELS];
     kv_store *store;
     int64_t run_id;
     const kv_suite *suite;
@@ -438,8 +507,13 @@ static int cb_job_done(void *ctx, const kv_job *job, const kv_attempt *a, const 
 {
     run_ctx *c = ctx;
     job_info *ji = job->user;
+    model_tally *mt = &c->tally[job->model];
     if (a->error != KV_ERR_NONE) {
         c->failed++;
+        if (mt->failed++ == 0) {
+            mt->first_class = a->error;
+            snprintf(mt->first_message, sizeof mt->first_message, "%s", a->error_message);
+        }
         if (kv_store_request_fail(c->store, ji->request_id, a->error, a->error_message) != 0)
             return store_fail(c);
         return 0;
@@ -452,6 +526,7 @@ static int cb_job_done(void *ctx, const kv_job *job, const kv_attempt *a, const 
     if (kv_store_response_put(c->store, ji->request_id, r, t, &tm) != 0)
         return store_fail(c);
     c->answered++;
+    mt->answered++;
     kv_item_score sc;
     kv_buf clean = {0};
     kv_utf8_sanitize(r->text.p ? r->text.p : "", r->text.len, &clean);
@@ -464,8 +539,9 @@ static int cb_job_done(void *ctx, const kv_job *job, const kv_attempt *a, const 
             kv_buf_free(&clean);
             return store_fail(c);
         }
-        if (sc.f1 >= 0 && ji->item->task == KV_TASK_QA)
-            kv_store_score_put(c->store, ji->request_id, "F1", sc.f1, sc.signature, NULL, status);
+        for (int k = 0; k < sc.n_extra; k++)
+            kv_store_score_put(c->store, ji->request_id, sc.extra[k].metric, sc.extra[k].value,
+                               sc.signature, NULL, status);
         kv_store_score_put(c->store, ji->request_id, "fidelity", sc.fidelity,
                            "fidelity|scripts:icu|threshold:0.5", sc.dominant_script,
                            sc.fidelity_verdict);
@@ -569,6 +645,12 @@ int kv_cmd_run(int argc, char **argv)
     const char *keys[MAX_MODELS] = {0};
     for (int i = 0; i < n_models; i++) {
         const char *env = models[i].spec.api_key_env;
+        if (!env[0] && models[i].spec.kind == KV_PROVIDER_OPENAI) {
+            /* a local server needs no key, but one started with --api-key
+             * gets OPENAI_API_KEY when it is set */
+            const char *k = getenv("OPENAI_API_KEY");
+            keys[i] = k && *k ? k : NULL;
+        }
         if (env[0]) {
             const char *k = getenv(env);
             if (!k || !*k) {
@@ -730,18 +812,43 @@ int kv_cmd_run(int argc, char **argv)
         specs[m] = models[m].spec;
         limits[m] = models[m].limits;
     }
-    if (kv_engine_run(&a.engine, specs, limits, keys, (size_t)n_models, jobs, n_jobs, &cb, err,
-                      sizeof err) != 0) {
+    interrupted = 0;
+    a.engine.stop = &interrupted;
+    struct sigaction sa = {.sa_handler = on_signal}, old_int, old_term;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    int erc = kv_engine_run(&a.engine, specs, limits, keys, (size_t)n_models, jobs, n_jobs, &cb,
+                            err, sizeof err);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    if (erc != 0 && interrupted && !ctx.store_failed) {
+        kv_store_run_set_status(store, run_id, KV_RUN_ABORTED);
+        kv_cli_error("interrupted after %zu of %zu requests: everything answered is stored; "
+                     "continue with the same command and --resume",
+                     ctx.answered + ctx.failed, n_jobs);
+        status = 130;
+    } else if (erc != 0) {
         kv_cli_error("run aborted: %s", ctx.store_failed ? ctx.store_err : err);
         status = ctx.store_failed ? 5 : KV_EXIT_INTERNAL;
     } else {
         kv_store_run_set_status(store, run_id, KV_RUN_COMPLETE);
+        for (int m = 0; m < n_models; m++) {
+            const model_tally *mt = &ctx.tally[m];
+            if (!mt->failed)
+                continue;
+            fprintf(stderr, "koeval run: %s: %zu of %zu requests failed (%s: %s)\n",
+                    models[m].spec.label, mt->failed, mt->failed + mt->answered,
+                    kv_error_class_name(mt->first_class), mt->first_message);
+            if (!mt->answered && mt->first_class == KV_ERR_CLIENT)
+                status = 6; /* refused every time: its name, key or URL is wrong */
+        }
     }
     kv_evaluator_free(ctx.ev);
     free(jobs);
     free(infos);
 
-    if (status == KV_EXIT_OK) {
+    if (status == KV_EXIT_OK || status == 6) {
         kv_report *rep;
         if (kv_report_build(store, run_id, &rep, err, sizeof err) != 0) {
             kv_cli_error("%s", err);
@@ -873,9 +980,9 @@ static int on_rescore(const kv_stored_response *row, void *ctx)
         status = "length_exhausted";
     if (kv_store_score_put(c->store, row->request_id, sc.metric, sc.value, sc.signature,
                            sc.extracted[0] ? sc.extracted : NULL, status) != 0 ||
-        (sc.f1 >= 0 && item->task == KV_TASK_QA &&
-         kv_store_score_put(c->store, row->request_id, "F1", sc.f1, sc.signature, NULL,
-                            status) != 0) ||
+        (sc.n_extra > 0 && kv_store_score_put(c->store, row->request_id, sc.extra[0].metric,
+                                              sc.extra[0].value, sc.signature, NULL,
+                                              status) != 0) ||
         kv_store_score_put(c->store, row->request_id, "fidelity", sc.fidelity,
                            "fidelity|scripts:icu|threshold:0.5", sc.dominant_script,
                            sc.fidelity_verdict) != 0) {

@@ -96,6 +96,19 @@ int kv_model_spec_parse(const char *spec, kv_model_spec *out, char *err, size_t 
             at = s;
             break;
         }
+    if (!at) {
+        /* "qwen@127.0.0.1:8080/v1" or "m@" is a base URL without its scheme,
+         * not a model name: refuse it rather than send the prompts (and the
+         * key) to the provider's public default */
+        const char *last = strrchr(model, '@');
+        if (last && (!last[1] || strpbrk(last + 1, "./:") || !strcmp(last + 1, "localhost"))) {
+            snprintf(err, errlen,
+                     "model spec '%s': the part after '@' must be a base URL starting with "
+                     "http:// or https://",
+                     spec);
+            return -1;
+        }
+    }
     size_t mlen = at ? (size_t)(at - model) : strlen(model);
     if (mlen == 0) {
         snprintf(err, errlen, "missing model name in model spec '%s' (PROVIDER:MODEL[@BASE_URL])",

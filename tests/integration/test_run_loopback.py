@@ -178,32 +178,27 @@ class RunLoopback(unittest.TestCase):
         rng = seeded_random()
         args = ["run", SUITE, "--model", spec, "--db", self.db, "--limit", "10",
                 "--concurrency", "4", "-q"]
-        answered_before = set()
+        kill_points = []  # (requests the store had answered, server log length) at each kill
         kills = 0
         first = True
         for _ in range(4):
             cmd = [KOEVAL] + args + ([] if first else ["--resume"])
             proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             time.sleep(rng.uniform(0.2, 1.2))
-            if proc.poll() is None:
-                log_len = len(lb.log())
-                proc.send_signal(signal.SIGKILL)
-                proc.wait()
-                kills += 1
-                # what the store says is answered must never be asked again
-                done = {(i, l) for i, l in db_rows(
-                    self.db, "SELECT item_id, lang FROM requests WHERE state='answered'")}
-                answered_before |= done
-                self.assertTrue(wait_until(lambda: all(
-                    e["outcome"] is not None for e in lb.log()), 10))
-                marks = log_len
-            else:
-                proc.wait()
-                marks = None
-            proc.stderr.close()
             first = False
-            if marks is None:
+            if proc.poll() is not None:
+                proc.wait()
+                proc.stderr.close()
                 break
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            proc.stderr.close()
+            kills += 1
+            self.assertTrue(wait_until(lambda: all(
+                e["outcome"] is not None for e in lb.log()), 10))
+            done = {(i, l) for i, l in db_rows(
+                self.db, "SELECT item_id, lang FROM requests WHERE state='answered'")}
+            kill_points.append((done, len(lb.log())))
         rc, out, err = koeval(*args, "--resume")
         self.assertEqual(rc, 0, err)
         self.assertGreaterEqual(kills, 2)
@@ -213,18 +208,18 @@ class RunLoopback(unittest.TestCase):
         self.assertEqual(db_rows(self.db, "SELECT COUNT(*), COUNT(DISTINCT request_id) "
                                           "FROM responses"), [(40, 40)])
         self.assertEqual(db_rows(self.db, "SELECT COUNT(*) FROM runs"), [(1,)])
-        # no request the store had answered at a kill was sent again afterwards
+        # nothing the store had answered at a kill was sent again after it
         prompts = dict(((i, l), p) for i, l, p in db_rows(
             self.db, "SELECT item_id, lang, prompt FROM requests"))
-        sent = {}
-        for e in lb.log():
+        log = lb.log()
+
+        def prompt_of(e):
             msgs = e["body"].get("messages", [])
-            user = [m["content"] for m in msgs if m.get("role") == "user"]
-            if user:
-                sent.setdefault(user[-1], []).append(e)
-        for key in answered_before:
-            complete = [e for e in sent[prompts[key]] if e["outcome"] == "complete"]
-            self.assertEqual(len(complete), 1, key)
+            return [m["content"] for m in msgs if m.get("role") == "user"][-1]
+        for done, at in kill_points:
+            later = {prompt_of(e) for e in log[at:]}
+            for key in done:
+                self.assertNotIn(prompts[key], later, key)
 
     def test_anthropic_overload_event_is_retried_and_long_waits_fail(self):
         # B26 through the engine: an overloaded_error event inside a 200 stream
@@ -318,6 +313,69 @@ class RunLoopback(unittest.TestCase):
         extracted = sorted(e for (e,) in db_rows(
             self.db, "SELECT extracted FROM scores WHERE metric = 'accuracy'"))
         self.assertEqual(extracted, ["B", "B", "B", "B", "C"])
+
+    def test_client_errors_name_the_model_and_exit_6(self):
+        lb = self.server(script={"m404": "404", "m-ok": "ok"})
+        rc, out, err = koeval("run", SUITE, "--db", self.db, "--limit", "1", "--langs", "ko",
+                              "--model", "openai:m404@%s/v1" % lb.url,
+                              "--model", "openai:m-ok@%s/v1" % lb.url, "-q")
+        self.assertEqual(rc, 6, err)
+        self.assertIn("m404", err)
+        self.assertIn("1 of 1 requests failed (client:", err)
+        self.assertEqual(len([e for e in lb.log() if e["model"] == "m404"]), 1)  # not retried
+        self.assertIn("0/1", out)
+
+    def test_stall_timeout_is_seconds_without_a_byte(self):
+        lb = self.server(script={"st": ["stall:5", "ok"]})
+        t0 = time.monotonic()
+        rc, out, err = koeval("run", SUITE, "--db", self.db, "--limit", "1", "--langs", "ko",
+                              "--model", "openai:st@%s/v1" % lb.url, "--timeout", "1", "-q")
+        self.assertEqual(rc, 0, err)
+        att = db_rows(self.db, "SELECT error_class, ended_unix_ms - started_unix_ms FROM attempts "
+                               "ORDER BY attempt_no")
+        self.assertEqual(att[0][0], "timeout")
+        self.assertLess(att[0][1], 2500)
+        self.assertEqual(att[1][0], "none")
+        self.assertLess(time.monotonic() - t0, 5)
+
+    def test_sigint_stops_cleanly_and_resumes(self):
+        lb = self.server(delay_ms=40, first_delay_ms=40)
+        args = ["run", SUITE, "--model", "openai:m@%s/v1" % lb.url, "--db", self.db,
+                "--limit", "8", "--concurrency", "2", "-q"]
+        proc = subprocess.Popen([KOEVAL] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
+        time.sleep(0.8)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+        self.assertEqual(proc.returncode, 130, err)
+        self.assertIn("--resume", err)
+        self.assertEqual(db_rows(self.db, "SELECT status FROM runs"), [("aborted",)])
+        rc, out, err = koeval(*args, "--resume")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(db_rows(self.db, "SELECT state, COUNT(*) FROM requests GROUP BY state"),
+                         [("answered", 32)])
+
+    def test_bad_specs_and_models_config_are_refused(self):
+        lb = self.server()
+        for spec in ("openai:m@127.0.0.1:8080/v1", "openai:m@", "openai:m@ftp://x"):
+            rc, out, err = koeval("run", SUITE, "--model", spec, "--db", self.db, "-q")
+            self.assertEqual(rc, 2, spec)
+            self.assertIn("must be a base URL", err)
+        cfg = os.path.join(self.dir, "m.json")
+        cases = [('[{"model": "openai:m@%s/v1", "temperature": "hot"}]', '"temperature"'),
+                 ('[{"model": "openai:m@%s/v1", "max_tokens": 1.5}]', '"max_tokens"'),
+                 ('[{"model": "openai:m@%s/v1", "concurrency": 0}]', '"concurrency"'),
+                 ('[{"model": "openai:m@%s/v1", "temprature": 0}]', 'unknown field "temprature"'),
+                 ('[]', "non-empty"),
+                 ('[{"model": "openai:m@%s/v1",\n "rpm": }]', "m.json:2: invalid JSON")]
+        for text, words in cases:
+            with open(cfg, "w") as f:
+                f.write(text.replace("%s", lb.url))
+            rc, out, err = koeval("run", SUITE, "--models-config", cfg, "--db", self.db, "-q")
+            self.assertEqual(rc, 3, text)
+            self.assertIn(words, err)
+            self.assertEqual(len(err.strip().splitlines()), 1)
+        self.assertEqual(lb.log(), [])
 
     def test_resume_without_a_run_is_an_error(self):
         lb = self.server()
