@@ -36,7 +36,9 @@ static void usage(FILE *out)
           "  normalize   print text after koeval's Unicode normalization\n"
           "\n"
           "Run 'koeval <command> --help' for a command's options.\n"
-          "Exit codes: 0 success, 1 internal failure or write error, 2 usage error, 3 input error.\n",
+          "Exit codes: 0 success, 1 internal failure or write error, 2 usage error, 3 input error;\n"
+          "run also: 4 server unreachable, 5 store not writable, 6 every request of a model\n"
+          "refused, 130 interrupted (resume with --resume).\n",
           out);
 }
 
