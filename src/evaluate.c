@@ -82,6 +82,7 @@ static void fidelity(kv_evaluator *ev, const kv_item *item, const char *a, size_
                      kv_item_score *out)
 {
     out->fidelity = NAN;
+    out->han_leak = out->latin_leak = NAN;
     out->fidelity_verdict = "undetermined";
     out->dominant_script = "";
     if (!kv_fidelity_lang_known(item->target_lang))
@@ -94,11 +95,19 @@ static void fidelity(kv_evaluator *ev, const kv_item *item, const char *a, size_
                           sizeof err) == KV_FID_OK) {
         out->fidelity_verdict = kv_fidelity_verdict_name(f.verdict);
         out->dominant_script = f.letters ? kv_script_group_name(f.dominant) : "";
-        if (f.verdict != KV_FIDELITY_UNDETERMINED)
+        if (f.verdict != KV_FIDELITY_UNDETERMINED) {
             out->fidelity = f.verdict == KV_FIDELITY_OK ? 100 : 0;
+            if (!strncmp(item->target_lang, "ko", 2)) {
+                out->han_leak = 100 * f.han_share;
+                out->latin_leak = 100 * f.latin_share;
+            }
+        }
     }
     kv_buf_free(&t);
 }
+
+static int evaluate(kv_evaluator *ev, const kv_item *item, const char *a, size_t an,
+                    kv_item_score *out);
 
 int kv_evaluate(kv_evaluator *ev, const kv_item *item, const char *answer, size_t answer_len,
                 kv_item_score *out)
@@ -110,6 +119,19 @@ int kv_evaluate(kv_evaluator *ev, const kv_item *item, const char *answer, size_
     if (kv_normalizer_apply(ev->nfc, answer, answer_len, &ev->norm, &a, &an, &replaced) != 0)
         return -1;
     fidelity(ev, item, a, an, out);
+    int rc = evaluate(ev, item, a, an, out);
+    /* a secondary score's signature: its own name, then the primary's settings */
+    for (int k = 0; k < out->n_extra; k++) {
+        const char *rest = strchr(out->signature, '|');
+        snprintf(out->extra[k].signature, sizeof out->extra[k].signature, "%s%s",
+                 out->extra[k].metric, rest ? rest : "");
+    }
+    return rc;
+}
+
+static int evaluate(kv_evaluator *ev, const kv_item *item, const char *a, size_t an,
+                    kv_item_score *out)
+{
     switch (item->task) {
     case KV_TASK_MCQ: {
         int c = -1;

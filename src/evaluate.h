@@ -44,6 +44,7 @@ typedef struct kv_item_score {
     struct {
         const char *metric;
         double value;
+        char signature[160];
     } extra[2];
     int n_extra;
     kv_extract_status status;  /* extraction outcome (ok for translate/open) */
@@ -55,6 +56,9 @@ typedef struct kv_item_score {
     double fidelity;
     const char *fidelity_verdict; /* "ok", "wrong_language", "undetermined" */
     const char *dominant_script;  /* "hangul", "latin" … */
+    /* for Korean answers: Han and Latin letters as a share of all letters,
+     * 0–100 (leakage of Chinese characters and English words); NaN otherwise */
+    double han_leak, latin_leak;
 } kv_item_score;
 
 /* Scores `answer` (UTF-8, answer_len bytes, as the model wrote it) for item.

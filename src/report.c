@@ -60,6 +60,7 @@ typedef struct cell_lat {
 typedef struct cell_score {
     double sum;
     int64_t n, failed_extraction;
+    double lo, hi; /* bootstrap 95% interval of the mean (NaN with fewer than 2 items) */
 } cell_score;
 
 enum label {
@@ -169,6 +170,9 @@ struct kv_report {
     double *gap;       /* [model][metric][lang]: mean paired (lang − pivot) */
     int64_t *gap_n;
     kv_gap *gap_ci;    /* [model][metric][lang]: paired bootstrap of the same (n = 0: none) */
+    kv_gap *kogap;     /* [model][metric][lang]: ko − lang, paired bootstrap (n = 0: none) */
+    char **sigs;       /* distinct "metric: signature" lines, for the manifest */
+    int n_sigs;
     kv_bootstrap_opts bs;
     kv_consistency_mean *cons; /* [model][lang], over items with >= 2 repeats */
     bool has_cons;
@@ -347,6 +351,7 @@ static int on_score(const kv_stored_score *s, void *ctx)
     /* secondary scores (F1, BLEU, chrF2 next to ROUGE-L) and fidelity are not
      * the answer's primary score */
     bool primary = strcmp(s->metric, "F1") != 0 && strcmp(s->metric, "fidelity") != 0 &&
+                   strncmp(s->signature ? s->signature : "", "leakage", 7) != 0 &&
                    strcmp(s->metric, "BLEU") != 0 &&
                    !(strcmp(s->metric, "chrF2") == 0 && s->extracted == NULL &&
                      s->signature && strncmp(s->signature, "rougeL", 6) == 0);
@@ -358,6 +363,11 @@ static int on_score(const kv_stored_score *s, void *ctx)
             free(a->extracted);
             a->extracted = s->extracted ? strdup(s->extracted) : NULL;
         }
+    }
+    if (s->signature && s->signature[0]) {
+        char line[512];
+        snprintf(line, sizeof line, "%s: %s", s->metric, s->signature);
+        find_or_add(&r->sigs, &r->n_sigs, line);
     }
     if (l < 0 || isnan(s->value))
         return 0;
@@ -510,6 +520,11 @@ int kv_report_build(kv_store *s, int64_t run_id, kv_report **out, char *err, siz
     r->gap_n = kv_xcalloc(ncell, sizeof *r->gap_n);
     qsort(c.rows, c.n_rows, sizeof *c.rows, cmp_rows);
     dlist *px = kv_xcalloc(ncell, sizeof *px), *py = kv_xcalloc(ncell, sizeof *py);
+    dlist *cv = kv_xcalloc(ncell, sizeof *cv);
+    /* ko − every other language, per model and metric (the gap table above
+     * is lang − pivot) */
+    r->kogap = kv_xcalloc(ncell, sizeof *r->kogap);
+    dlist *kx = kv_xcalloc(ncell, sizeof *kx), *ky = kv_xcalloc(ncell, sizeof *ky);
     for (size_t i = 0; i < c.n_rows;) {
         /* one group: same model, metric, item, repeat; one row per language */
         size_t j = i;
@@ -524,10 +539,23 @@ int kv_report_build(kv_store *s, int64_t run_id, kv_report **out, char *err, siz
                         (size_t)row->lang;
             r->cells[at].sum += row->value;
             r->cells[at].n++;
+            dl_push(&cv[at], row->value);
             r->cells[at].failed_extraction += row->failed_extraction;
             by_lang[row->lang] = row->value;
             has[row->lang] = true;
             j++;
+        }
+        if (r->ko >= 0 && has[r->ko]) {
+            for (int l = 0; l < r->n_langs; l++) {
+                if (!has[l] || l == r->ko)
+                    continue;
+                size_t at = ((size_t)c.rows[i].model * (size_t)r->n_metrics +
+                             (size_t)c.rows[i].metric) *
+                                (size_t)r->n_langs +
+                            (size_t)l;
+                dl_push(&kx[at], by_lang[r->ko]);
+                dl_push(&ky[at], by_lang[l]);
+            }
         }
         if (r->pivot >= 0 && has[r->pivot]) {
             for (int l = 0; l < r->n_langs; l++) {
@@ -556,9 +584,29 @@ int kv_report_build(kv_store *s, int64_t run_id, kv_report **out, char *err, siz
             memset(&r->gap_ci[at], 0, sizeof r->gap_ci[at]);
         free(px[at].v);
         free(py[at].v);
+        if (kx[at].n >= 2 && kv_gap_paired(kx[at].v, ky[at].v, kx[at].n, &r->bs, &r->kogap[at],
+                                           e, sizeof e) != KV_BS_OK)
+            memset(&r->kogap[at], 0, sizeof r->kogap[at]);
+        free(kx[at].v);
+        free(ky[at].v);
+        /* the mean's own interval: the same bootstrap against a zero baseline */
+        r->cells[at].lo = r->cells[at].hi = NAN;
+        if (cv[at].n >= 2) {
+            double *zero = kv_xcalloc(cv[at].n, sizeof *zero);
+            kv_gap g;
+            if (kv_gap_paired(cv[at].v, zero, cv[at].n, &r->bs, &g, e, sizeof e) == KV_BS_OK) {
+                r->cells[at].lo = g.lo;
+                r->cells[at].hi = g.hi;
+            }
+            free(zero);
+        }
+        free(cv[at].v);
     }
     free(px);
     free(py);
+    free(kx);
+    free(ky);
+    free(cv);
     for (size_t i = 0; i < c.n_rows; i++)
         free(c.rows[i].item);
     free(c.rows);
@@ -603,6 +651,10 @@ void kv_report_free(kv_report *r)
     free(r->gap);
     free(r->gap_n);
     free(r->gap_ci);
+    free(r->kogap);
+    for (int i = 0; i < r->n_sigs; i++)
+        free(r->sigs[i]);
+    free(r->sigs);
     free(r->cons);
     free(r);
 }
@@ -879,6 +931,9 @@ static int print_json(const kv_report *r, FILE *out)
         cJSON_AddItemToArray(langs, cJSON_CreateString(r->langs[l]));
     if (r->pivot >= 0)
         cJSON_AddStringToObject(o, "pivot", r->langs[r->pivot]);
+    cJSON *sg = cJSON_AddArrayToObject(o, "signatures");
+    for (int i = 0; i < r->n_sigs; i++)
+        cJSON_AddItemToArray(sg, cJSON_CreateString(r->sigs[i]));
     cJSON *bs = cJSON_AddObjectToObject(o, "bootstrap");
     cJSON_AddNumberToObject(bs, "resamples", (double)r->bs.resamples);
     cJSON_AddNumberToObject(bs, "seed", (double)r->bs.seed);
@@ -897,6 +952,22 @@ static int print_json(const kv_report *r, FILE *out)
                 cJSON_AddStringToObject(e, "lang", r->langs[l]);
                 cJSON_AddNumberToObject(e, "mean", c->sum / (double)c->n);
                 cJSON_AddNumberToObject(e, "n", (double)c->n);
+                if (!isnan(c->lo)) {
+                    cJSON_AddNumberToObject(e, "ci_low", c->lo);
+                    cJSON_AddNumberToObject(e, "ci_high", c->hi);
+                }
+                if (r->kogap[at].n) {
+                    const kv_gap *g = &r->kogap[at];
+                    cJSON *kg = cJSON_AddObjectToObject(e, "ko_minus_this");
+                    cJSON_AddNumberToObject(kg, "mean", g->mean_diff);
+                    cJSON_AddNumberToObject(kg, "ci_low", g->lo);
+                    cJSON_AddNumberToObject(kg, "ci_high", g->hi);
+                    cJSON_AddBoolToObject(kg, "flagged", g->flagged);
+                    cJSON_AddNumberToObject(kg, "pairs", (double)g->n);
+                    cJSON_AddNumberToObject(kg, "wins", (double)g->wins);
+                    cJSON_AddNumberToObject(kg, "ties", (double)g->ties);
+                    cJSON_AddNumberToObject(kg, "losses", (double)g->losses);
+                }
                 cJSON_AddNumberToObject(e, "extraction_failures", (double)c->failed_extraction);
                 if (r->gap_n[at]) {
                     cJSON_AddNumberToObject(e, "gap_vs_pivot", r->gap[at] / (double)r->gap_n[at]);
@@ -1055,6 +1126,20 @@ static void html_metric_chart(FILE *out, const kv_report *r, int k)
                     palette[m % (int)(sizeof palette / sizeof palette[0])]);
             html_text(out, r->models[m]);
             fprintf(out, " · %s · %.1f (n=%lld)</title></rect>\n", r->langs[l], v, (long long)n);
+            const cell_score *cs = &r->cells[((size_t)m * (size_t)r->n_metrics + (size_t)k) *
+                                                 (size_t)r->n_langs +
+                                             (size_t)l];
+            if (!isnan(cs->lo)) {
+                int ylo = top + h - (int)lround(cs->lo * h / 100.0);
+                int yhi = top + h - (int)lround(cs->hi * h / 100.0);
+                int cx = x + (bw - 3) / 2;
+                fprintf(out, "<line class=\"whisker ci\" x1=\"%d\" x2=\"%d\" y1=\"%d\" "
+                             "y2=\"%d\"><title>95%% CI %.1f–%.1f</title></line>"
+                             "<line class=\"whisker\" x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\"/>"
+                             "<line class=\"whisker\" x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\"/>\n",
+                        cx, cx, ylo, yhi, cs->lo, cs->hi, cx - 4, cx + 4, ylo, ylo, cx - 4, cx + 4,
+                        yhi, yhi);
+            }
         }
         fprintf(out, "<text x=\"%d\" y=\"%d\" class=\"lang%s\">%s</text>\n",
                 gx + r->n_models * bw / 2 - 6, top + h + 18, l == r->ko ? " ko" : "",
@@ -1189,7 +1274,17 @@ static int print_html(const kv_report *r, FILE *out)
     fprintf(out, "</td></tr><tr><th>bootstrap</th><td>paired, %zu resamples, seed %llu, "
                  "95%% percentile interval</td></tr>",
             r->bs.resamples, (unsigned long long)r->bs.seed);
-    fputs("</table>\n<pre>", out);
+    fputs("</table>\n", out);
+    if (r->n_sigs) {
+        fputs("<table><tr><th>signatures</th></tr>", out);
+        for (int i = 0; i < r->n_sigs; i++) {
+            fputs("<tr><td><code>", out);
+            html_text(out, r->sigs[i]);
+            fputs("</code></td></tr>", out);
+        }
+        fputs("</table>\n", out);
+    }
+    fputs("<pre>", out);
     cJSON *cfg = cJSON_Parse(r->config_json);
     char *pretty = cfg ? cJSON_Print(cfg) : NULL;
     html_text(out, pretty ? pretty : r->config_json);

@@ -541,10 +541,16 @@ static int cb_job_done(void *ctx, const kv_job *job, const kv_attempt *a, const 
         }
         for (int k = 0; k < sc.n_extra; k++)
             kv_store_score_put(c->store, ji->request_id, sc.extra[k].metric, sc.extra[k].value,
-                               sc.signature, NULL, status);
+                               sc.extra[k].signature, NULL, status);
         kv_store_score_put(c->store, ji->request_id, "fidelity", sc.fidelity,
                            "fidelity|scripts:icu|threshold:0.5", sc.dominant_script,
                            sc.fidelity_verdict);
+        if (!isnan(sc.han_leak)) {
+            kv_store_score_put(c->store, ji->request_id, "Han in ko %", sc.han_leak,
+                               "leakage|scripts:icu|letters", NULL, sc.fidelity_verdict);
+            kv_store_score_put(c->store, ji->request_id, "Latin in ko %", sc.latin_leak,
+                               "leakage|scripts:icu|letters", NULL, sc.fidelity_verdict);
+        }
     }
     kv_buf_free(&clean);
     return 0;
@@ -981,11 +987,16 @@ static int on_rescore(const kv_stored_response *row, void *ctx)
     if (kv_store_score_put(c->store, row->request_id, sc.metric, sc.value, sc.signature,
                            sc.extracted[0] ? sc.extracted : NULL, status) != 0 ||
         (sc.n_extra > 0 && kv_store_score_put(c->store, row->request_id, sc.extra[0].metric,
-                                              sc.extra[0].value, sc.signature, NULL,
+                                              sc.extra[0].value, sc.extra[0].signature, NULL,
                                               status) != 0) ||
         kv_store_score_put(c->store, row->request_id, "fidelity", sc.fidelity,
                            "fidelity|scripts:icu|threshold:0.5", sc.dominant_script,
-                           sc.fidelity_verdict) != 0) {
+                           sc.fidelity_verdict) != 0 ||
+        (!isnan(sc.han_leak) &&
+         (kv_store_score_put(c->store, row->request_id, "Han in ko %", sc.han_leak,
+                             "leakage|scripts:icu|letters", NULL, sc.fidelity_verdict) != 0 ||
+          kv_store_score_put(c->store, row->request_id, "Latin in ko %", sc.latin_leak,
+                             "leakage|scripts:icu|letters", NULL, sc.fidelity_verdict) != 0))) {
         c->rc = 5;
         return 1;
     }
