@@ -509,7 +509,8 @@ int kv_report_build(kv_store *s, int64_t run_id, kv_report **out, char *err, siz
     if (kv_store_foreach_request(s, run_id, KV_REQ_MASK_ALL, on_request_count, &c) != 0 ||
         kv_store_foreach_response(s, run_id, on_response, &c) != 0)
         goto fail;
-    qsort(c.ans, c.n_ans, sizeof *c.ans, cmp_ans_id);
+    if (c.n_ans) /* qsort's base must not be NULL, even for 0 elements */
+        qsort(c.ans, c.n_ans, sizeof *c.ans, cmp_ans_id);
     if (kv_store_foreach_score(s, run_id, on_score, &c) != 0)
         goto fail;
     consistency(r, &c);
@@ -518,7 +519,8 @@ int kv_report_build(kv_store *s, int64_t run_id, kv_report **out, char *err, siz
     r->cells = kv_xcalloc(ncell, sizeof *r->cells);
     r->gap = kv_xcalloc(ncell, sizeof *r->gap);
     r->gap_n = kv_xcalloc(ncell, sizeof *r->gap_n);
-    qsort(c.rows, c.n_rows, sizeof *c.rows, cmp_rows);
+    if (c.n_rows)
+        qsort(c.rows, c.n_rows, sizeof *c.rows, cmp_rows);
     dlist *px = kv_xcalloc(ncell, sizeof *px), *py = kv_xcalloc(ncell, sizeof *py);
     dlist *cv = kv_xcalloc(ncell, sizeof *cv);
     /* ko − every other language, per model and metric (the gap table above
