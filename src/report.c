@@ -8,7 +8,10 @@
 #include <cjson/cJSON.h>
 #include <unicode/uchar.h>
 
+#include "scoring/bleu.h"
 #include "scoring/bootstrap.h"
+#include "scoring/chrf.h"
+#include "src/suite.h"
 #include "scoring/consistency.h"
 #include "src/text.h"
 
@@ -87,6 +90,7 @@ enum label {
     L_SD,
     L_PASSK,
     L_PASSHATK,
+    L_CORPUS,
     L_COUNT
 };
 
@@ -118,6 +122,8 @@ static const char *const labels[2][L_COUNT] = {
         [L_SD] = "score sd",
         [L_PASSK] = "pass@k %",
         [L_PASSHATK] = "pass^k %",
+        [L_CORPUS] = "Translation, corpus level (chrF2 and BLEU over all segments; ko−%s with "
+                     "sacreBLEU-style paired bootstrap over segments, 95%% CI)",
     },
     {
         [L_TITLE] = "koeval 실행 %lld — 문항 세트 %s (%s), 반복 %d",
@@ -145,6 +151,8 @@ static const char *const labels[2][L_COUNT] = {
         [L_SD] = "점수 표준편차",
         [L_PASSK] = "pass@k %",
         [L_PASSHATK] = "pass^k %",
+        [L_CORPUS] = "번역, 말뭉치 수준 (전체 세그먼트의 chrF2와 BLEU; ko−%s는 sacreBLEU 방식의 "
+                     "세그먼트 짝 부트스트랩, 95%% 신뢰구간)",
     },
 };
 
@@ -173,6 +181,11 @@ struct kv_report {
     kv_gap *kogap;     /* [model][metric][lang]: ko − lang, paired bootstrap (n = 0: none) */
     char **sigs;       /* distinct "metric: signature" lines, for the manifest */
     int n_sigs;
+    /* corpus-level translation scores, when the run's suite can be read:
+     * [model][2 metrics: chrF2, BLEU][lang] */
+    bool has_corpus;
+    double *corpus;                /* NaN when no segment */
+    kv_paired_bs_result *corpus_bs; /* ko vs pivot (n = 0: none) */
     kv_bootstrap_opts bs;
     kv_consistency_mean *cons; /* [model][lang], over items with >= 2 repeats */
     bool has_cons;
@@ -462,6 +475,189 @@ static void consistency(kv_report *r, collect *c)
     free(sums);
 }
 
+/* One translation answer's sufficient statistics. */
+typedef struct seg_stats {
+    int model, lang, repeat;
+    char *item;
+    kv_chrf_stats chrf;
+    kv_bleu_stats bleu;
+} seg_stats;
+
+typedef struct corpus_ctx {
+    kv_report *r;
+    const kv_suite *suite;
+    kv_chrf *chrf;
+    kv_chrf_opts co;
+    kv_bleu *bleu[3]; /* by tokenizer: 13a, zh, char (as the target language wants) */
+    kv_bleu_opts bo[3];
+    seg_stats *segs;
+    size_t n, cap;
+} corpus_ctx;
+
+static int bleu_slot(const char *lang)
+{
+    return !strncmp(lang, "zh", 2) ? 1 : !strncmp(lang, "ja", 2) ? 2 : 0;
+}
+
+static int on_corpus_response(const kv_stored_response *row, void *ctx)
+{
+    corpus_ctx *c = ctx;
+    const kv_item *item = kv_suite_find(c->suite, row->item_id, row->lang);
+    int l = lang_index(c->r, row->lang);
+    if (!item || item->task != KV_TASK_TRANSLATE || item->n_references == 0 || l < 0)
+        return 0;
+    size_t *lens = kv_xmalloc(item->n_references * sizeof *lens);
+    for (size_t k = 0; k < item->n_references; k++)
+        lens[k] = strlen(item->references[k]);
+    if (c->n == c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 256;
+        c->segs = kv_xrealloc(c->segs, c->cap * sizeof *c->segs);
+    }
+    seg_stats *g = &c->segs[c->n];
+    memset(g, 0, sizeof *g);
+    char err[128];
+    int b = bleu_slot(item->target_lang);
+    /* the same text normalization as when the run scored it: NFC (already
+     * what the store holds for valid input) */
+    if (kv_chrf_segment(c->chrf, row->text, row->text_len, item->references, lens,
+                        item->n_references, &g->chrf, err, sizeof err) == 0 &&
+        kv_bleu_segment(c->bleu[b], row->text, row->text_len, item->references, lens,
+                        item->n_references, &g->bleu, err, sizeof err) == 0) {
+        g->model = find_or_add(&c->r->models, &c->r->n_models, row->model);
+        g->lang = l;
+        g->repeat = row->repeat;
+        g->item = strdup(row->item_id);
+        c->n++;
+    }
+    free(lens);
+    return 0;
+}
+
+/* same item and repeat (any model and language) */
+static int cmp_seg_key(const seg_stats *x, const seg_stats *y)
+{
+    int k = strcmp(x->item, y->item);
+    return k ? k : x->repeat - y->repeat;
+}
+
+static int cmp_seg(const void *a, const void *b)
+{
+    const seg_stats *x = a, *y = b;
+    if (x->model != y->model)
+        return x->model - y->model;
+    int k = strcmp(x->item, y->item);
+    if (k)
+        return k;
+    if (x->repeat != y->repeat)
+        return x->repeat - y->repeat;
+    return x->lang - y->lang;
+}
+
+/* Corpus chrF2 and BLEU of the translation items per model and language,
+ * and a paired bootstrap over segments (sacreBLEU's paired-bs) of ko against
+ * the pivot on the items both answered. Needs the run's suite (for the
+ * references); silently skipped when it cannot be read or has changed. */
+static void corpus_scores(kv_report *r, kv_store *s, const char *suite_path, const char *hash)
+{
+    kv_suite suite;
+    char err[512];
+    if (!suite_path || !*suite_path || kv_suite_load(suite_path, NULL, &suite, err, sizeof err))
+        return;
+    if (strcmp(suite.hash, hash) != 0) {
+        kv_suite_free(&suite);
+        return;
+    }
+    corpus_ctx c = {.r = r, .suite = &suite, .co = kv_chrf_defaults()};
+    c.chrf = kv_chrf_new(&c.co);
+    const char *toks[3] = {"13a", "zh", "char"};
+    for (int b = 0; b < 3; b++) {
+        c.bo[b] = (kv_bleu_opts){.tokenizer = kv_tokenizer_find(toks[b]),
+                                 .smooth = KV_SMOOTH_EXP,
+                                 .smooth_value = -1,
+                                 .max_order = 4};
+        c.bleu[b] = kv_bleu_new(&c.bo[b]);
+    }
+    kv_store_foreach_response(s, r->run_id, on_corpus_response, &c);
+    if (c.n) {
+        size_t cells = (size_t)r->n_models * 2 * (size_t)r->n_langs;
+        r->corpus = kv_xmalloc(cells * sizeof *r->corpus);
+        r->corpus_bs = kv_xcalloc(cells, sizeof *r->corpus_bs);
+        kv_chrf_stats *csum = kv_xcalloc(cells, sizeof *csum);
+        kv_bleu_stats *bsum = kv_xcalloc(cells, sizeof *bsum);
+        size_t *cnt = kv_xcalloc(cells, sizeof *cnt);
+        for (size_t i = 0; i < c.n; i++) {
+            size_t at = (size_t)c.segs[i].model * (size_t)r->n_langs + (size_t)c.segs[i].lang;
+            kv_chrf_stats_add(&csum[at], &c.segs[i].chrf, c.co.char_order + c.co.word_order);
+            kv_bleu_stats_add(&bsum[at], &c.segs[i].bleu);
+            cnt[at]++;
+        }
+        for (int m = 0; m < r->n_models; m++)
+            for (int l = 0; l < r->n_langs; l++) {
+                size_t at = (size_t)m * (size_t)r->n_langs + (size_t)l;
+                size_t o2 = (size_t)m * 2 * (size_t)r->n_langs;
+                kv_bleu_score bs;
+                kv_bleu_compute(&c.bo[bleu_slot(r->langs[l])], &bsum[at], &bs);
+                r->corpus[o2 + (size_t)l] = cnt[at] ? kv_chrf_compute(&c.co, &csum[at]) : NAN;
+                r->corpus[o2 + (size_t)r->n_langs + (size_t)l] = cnt[at] ? bs.score : NAN;
+            }
+        /* paired-bs of ko vs pivot: segments answered in both, same item and repeat */
+        if (r->ko >= 0 && r->pivot >= 0 && r->ko != r->pivot) {
+            qsort(c.segs, c.n, sizeof *c.segs, cmp_seg);
+            for (int m = 0; m < r->n_models; m++) {
+                kv_chrf_stats *xc = kv_xcalloc(c.n + 1, sizeof *xc), *yc = kv_xcalloc(c.n + 1, sizeof *yc);
+                kv_bleu_stats *xb = kv_xcalloc(c.n + 1, sizeof *xb), *yb = kv_xcalloc(c.n + 1, sizeof *yb);
+                size_t np = 0;
+                for (size_t i = 0; i < c.n;) {
+                    size_t j = i;
+                    const seg_stats *ko = NULL, *pv = NULL;
+                    while (j < c.n && !cmp_seg_key(&c.segs[i], &c.segs[j])) {
+                        if (c.segs[j].model == m && c.segs[j].lang == r->ko)
+                            ko = &c.segs[j];
+                        if (c.segs[j].model == m && c.segs[j].lang == r->pivot)
+                            pv = &c.segs[j];
+                        j++;
+                    }
+                    if (ko && pv) {
+                        xc[np] = ko->chrf;
+                        yc[np] = pv->chrf;
+                        xb[np] = ko->bleu;
+                        yb[np] = pv->bleu;
+                        np++;
+                    }
+                    i = j;
+                }
+                size_t o2 = (size_t)m * 2 * (size_t)r->n_langs;
+                if (np >= 2) {
+                    kv_bs_metric mc = kv_bs_metric_chrf(&c.co);
+                    /* BLEU's tokenizer differs per language; the resampling only
+                     * needs the statistics, scored with the ko side's options */
+                    kv_bs_metric mb = kv_bs_metric_bleu(&c.bo[bleu_slot("ko")]);
+                    kv_paired_bs(&mc, xc, yc, np, &r->bs, &r->corpus_bs[o2 + (size_t)r->ko], err,
+                                 sizeof err);
+                    kv_paired_bs(&mb, xb, yb, np, &r->bs,
+                                 &r->corpus_bs[o2 + (size_t)r->n_langs + (size_t)r->ko], err,
+                                 sizeof err);
+                }
+                free(xc);
+                free(yc);
+                free(xb);
+                free(yb);
+            }
+        }
+        free(csum);
+        free(bsum);
+        free(cnt);
+        r->has_corpus = true;
+    }
+    for (size_t i = 0; i < c.n; i++)
+        free(c.segs[i].item);
+    free(c.segs);
+    kv_chrf_free(c.chrf);
+    for (int b = 0; b < 3; b++)
+        kv_bleu_free(c.bleu[b]);
+    kv_suite_free(&suite);
+}
+
 int kv_report_build(kv_store *s, int64_t run_id, kv_report **out, char *err, size_t errlen)
 {
     kv_stored_run run = {0};
@@ -613,6 +809,7 @@ int kv_report_build(kv_store *s, int64_t run_id, kv_report **out, char *err, siz
         free(c.rows[i].item);
     free(c.rows);
     free_answers(&c);
+    corpus_scores(r, s, r->suite, r->suite_hash);
     *out = r;
     return 0;
 fail:
@@ -654,6 +851,8 @@ void kv_report_free(kv_report *r)
     free(r->gap_n);
     free(r->gap_ci);
     free(r->kogap);
+    free(r->corpus);
+    free(r->corpus_bs);
     for (int i = 0; i < r->n_sigs; i++)
         free(r->sigs[i]);
     free(r->sigs);
@@ -886,6 +1085,50 @@ static void speed_table(const kv_report *r, table *t)
         }
 }
 
+/* corpus-level translation scores: model, metric, languages, ko − pivot */
+static void corpus_table(const kv_report *r, table *t)
+{
+    int extra = r->ko >= 0 && r->pivot >= 0 && r->ko != r->pivot ? 1 : 0;
+    t_init(t, 2 + r->n_langs + extra);
+    t_row(t);
+    t_set(t, 0, "%s", L(r, L_MODEL));
+    t_set(t, 1, "%s", L(r, L_METRIC));
+    for (int l = 0; l < r->n_langs; l++) {
+        t_set(t, 2 + l, "%s", r->langs[l]);
+        t->numeric[2 + l] = 1;
+    }
+    if (extra) {
+        t_set(t, 2 + r->n_langs, "ko−%s (95%% CI)", r->langs[r->pivot]);
+        t->numeric[2 + r->n_langs] = 1;
+    }
+    static const char *const names[2] = {"chrF2", "BLEU"};
+    for (int m = 0; m < r->n_models; m++)
+        for (int k = 0; k < 2; k++) {
+            size_t o2 = (size_t)m * 2 * (size_t)r->n_langs + (size_t)k * (size_t)r->n_langs;
+            bool any = false;
+            for (int l = 0; l < r->n_langs; l++)
+                any |= !isnan(r->corpus[o2 + (size_t)l]);
+            if (!any)
+                continue;
+            t_row(t);
+            t_set(t, 0, "%s", r->models[m]);
+            t_set(t, 1, "%s", names[k]);
+            for (int l = 0; l < r->n_langs; l++) {
+                char v[32];
+                fmt_num(v, sizeof v, r->corpus[o2 + (size_t)l], 1);
+                t_set(t, 2 + l, "%s", v);
+            }
+            if (extra) {
+                const kv_paired_bs_result *b = &r->corpus_bs[o2 + (size_t)r->ko];
+                if (b->n)
+                    t_set(t, 2 + r->n_langs, "%+.1f [%+.1f, %+.1f]%s", b->diff, b->diff_lo,
+                          b->diff_hi, !b->flagged ? "  " : b->diff < 0 ? " ▼" : " ▲");
+                else
+                    t_set(t, 2 + r->n_langs, "–");
+            }
+        }
+}
+
 /* consistency: model, language, items, then the means */
 static void consistency_table(const kv_report *r, table *t)
 {
@@ -1007,6 +1250,33 @@ static int print_json(const kv_report *r, FILE *out)
                 cJSON_AddNumberToObject(e, "output_tokens_per_s_p50", v);
             cJSON_AddItemToArray(sp, e);
         }
+    if (r->has_corpus) {
+        cJSON *ca = cJSON_AddArrayToObject(o, "corpus");
+        static const char *const names[2] = {"chrF2", "BLEU"};
+        for (int m = 0; m < r->n_models; m++)
+            for (int k = 0; k < 2; k++)
+                for (int l = 0; l < r->n_langs; l++) {
+                    size_t at = (size_t)m * 2 * (size_t)r->n_langs + (size_t)k * (size_t)r->n_langs +
+                                (size_t)l;
+                    if (isnan(r->corpus[at]))
+                        continue;
+                    cJSON *e = cJSON_CreateObject();
+                    cJSON_AddStringToObject(e, "model", r->models[m]);
+                    cJSON_AddStringToObject(e, "metric", names[k]);
+                    cJSON_AddStringToObject(e, "lang", r->langs[l]);
+                    cJSON_AddNumberToObject(e, "score", r->corpus[at]);
+                    const kv_paired_bs_result *b = &r->corpus_bs[at];
+                    if (b->n) {
+                        cJSON *g = cJSON_AddObjectToObject(e, "ko_minus_pivot");
+                        cJSON_AddNumberToObject(g, "diff", b->diff);
+                        cJSON_AddNumberToObject(g, "ci_low", b->diff_lo);
+                        cJSON_AddNumberToObject(g, "ci_high", b->diff_hi);
+                        cJSON_AddBoolToObject(g, "flagged", b->flagged);
+                        cJSON_AddNumberToObject(g, "segments", (double)b->n);
+                    }
+                    cJSON_AddItemToArray(ca, e);
+                }
+    }
     if (r->has_cons) {
         cJSON *cs = cJSON_AddArrayToObject(o, "consistency");
         for (int m = 0; m < r->n_models; m++)
@@ -1255,6 +1525,15 @@ static int print_html(const kv_report *r, FILE *out)
     html_text(out, L(r, L_SPEED));
     fputs("</h2>\n", out);
     html_table(out, &s);
+    if (r->has_corpus) {
+        table k;
+        corpus_table(r, &k);
+        fputs("<h2>", out);
+        fprintf(out, L(r, L_CORPUS), r->pivot >= 0 ? r->langs[r->pivot] : "pivot");
+        fputs("</h2>\n", out);
+        html_table(out, &k);
+        t_free(&k);
+    }
     if (r->has_cons) {
         table c;
         consistency_table(r, &c);
@@ -1311,6 +1590,13 @@ int kv_report_print(const kv_report *r, kv_report_format fmt, FILE *out)
         t_print(&q, fmt, out);
         fputc('\n', out);
         t_print(&s, fmt, out);
+        if (r->has_corpus) {
+            table k;
+            corpus_table(r, &k);
+            fputc('\n', out);
+            t_print(&k, fmt, out);
+            t_free(&k);
+        }
         if (r->has_cons) {
             table c;
             consistency_table(r, &c);
@@ -1331,6 +1617,15 @@ int kv_report_print(const kv_report *r, kv_report_format fmt, FILE *out)
         fputs(L(r, L_SPEED), out);
         fputs("\n\n", out);
         t_print(&s, fmt, out);
+        if (r->has_corpus) {
+            table k;
+            corpus_table(r, &k);
+            fputs(fmt == KV_REPORT_MD ? "\n### " : "\n", out);
+            fprintf(out, L(r, L_CORPUS), r->pivot >= 0 ? r->langs[r->pivot] : "pivot");
+            fputs("\n\n", out);
+            t_print(&k, fmt, out);
+            t_free(&k);
+        }
         if (r->has_cons) {
             table c;
             consistency_table(r, &c);
