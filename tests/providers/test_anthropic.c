@@ -12,124 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "src/providers/provider.h"
 #include "src/text.h"
+#include "tests/providers/provtest.h"
 
 /* ---- Helpers ---- */
-
-typedef struct expect {
-    const char *text;
-    const char *reasoning;
-    const char *finish;
-    int64_t prompt, completion;
-    kv_usage_source source;
-    kv_error_class error;
-    const char *message; /* NULL: not checked */
-    bool done;
-    bool feed_fails; /* some kv_parser_feed returned -1 */
-} expect;
-
-static kv_model_spec spec(const char *s)
-{
-    kv_model_spec m;
-    char err[256];
-    assert_int_equal(kv_model_spec_parse(s, &m, err, sizeof err), 0);
-    return m;
-}
-
-static kv_response *response_new(void)
-{
-    kv_response *r = calloc(1, sizeof *r);
-    assert_non_null(r);
-    kv_response_reset(r);
-    return r;
-}
-
-static void response_delete(kv_response *r)
-{
-    kv_response_free(r);
-    free(r);
-}
-
-/* Feeds body[0..n) in the chunks whose ends are cuts[0..ncuts) (the last cut
- * must be n), the k-th chunk at time (k + 1) * 1000 ns, then finishes.
- * Returns whether some feed returned -1. */
-static bool feed_chunks(const kv_model_spec *m, int status, const char *body, size_t n,
-                        const size_t *cuts, size_t ncuts, kv_response *r)
-{
-    kv_parser *p = kv_parser_new(m);
-    bool failed = false;
-    size_t at = 0;
-    for (size_t k = 0; k < ncuts; k++) {
-        if (kv_parser_feed(p, status, body + at, cuts[k] - at, (int64_t)(k + 1) * 1000, r) != 0)
-            failed = true;
-        at = cuts[k];
-    }
-    assert_int_equal(at, n);
-    kv_parser_finish(p, status, r);
-    kv_parser_free(p);
-    return failed;
-}
-
-static void check(const kv_response *r, bool failed, const expect *e, const char *how)
-{
-    if (strlen(e->text) != r->text.len || (r->text.len && memcmp(r->text.p, e->text, r->text.len)))
-        fail_msg("%s: text '%.*s', expected '%s'", how, (int)r->text.len,
-                 r->text.p ? r->text.p : "", e->text);
-    const char *reasoning = e->reasoning ? e->reasoning : "";
-    if (strlen(reasoning) != r->reasoning.len ||
-        (r->reasoning.len && memcmp(r->reasoning.p, reasoning, r->reasoning.len)))
-        fail_msg("%s: reasoning '%.*s', expected '%s'", how, (int)r->reasoning.len,
-                 r->reasoning.p ? r->reasoning.p : "", reasoning);
-    if (strcmp(r->finish_reason, e->finish) != 0)
-        fail_msg("%s: finish_reason '%s', expected '%s'", how, r->finish_reason, e->finish);
-    if (r->prompt_tokens != e->prompt || r->completion_tokens != e->completion ||
-        r->usage_source != e->source)
-        fail_msg("%s: tokens %lld/%lld source %d, expected %lld/%lld source %d", how,
-                 (long long)r->prompt_tokens, (long long)r->completion_tokens, (int)r->usage_source,
-                 (long long)e->prompt, (long long)e->completion, (int)e->source);
-    if (r->error != e->error)
-        fail_msg("%s: error %s (%s), expected %s", how, kv_error_class_name(r->error),
-                 r->error_message, kv_error_class_name(e->error));
-    if (e->message && strcmp(r->error_message, e->message) != 0)
-        fail_msg("%s: error_message '%s', expected '%s'", how, r->error_message, e->message);
-    if (r->done != e->done)
-        fail_msg("%s: done %d, expected %d", how, r->done, e->done);
-    if (failed != e->feed_fails)
-        fail_msg("%s: a feed %s -1", how, failed ? "returned" : "did not return");
-    if (r->invalid_utf8)
-        fail_msg("%s: invalid_utf8 set", how);
-}
-
-/* Runs body through the parser whole, byte by byte and split in two at every
- * point, and checks each result against e. */
-static void check_all_splits(const kv_model_spec *m, int status, const char *body, const expect *e)
-{
-    size_t n = strlen(body);
-    kv_response *r = response_new();
-    size_t *cuts = malloc((n + 1) * sizeof *cuts);
-    char how[64];
-
-    cuts[0] = n;
-    check(r, feed_chunks(m, status, body, n, cuts, 1, r), e, "whole");
-
-    kv_response_reset(r);
-    for (size_t i = 0; i < n; i++)
-        cuts[i] = i + 1;
-    check(r, feed_chunks(m, status, body, n, cuts, n, r), e, "byte by byte");
-
-    for (size_t i = 1; i < n; i++) {
-        kv_response_reset(r);
-        cuts[0] = i;
-        cuts[1] = n;
-        snprintf(how, sizeof how, "split at %zu", i);
-        check(r, feed_chunks(m, status, body, n, cuts, 2, r), e, how);
-    }
-    free(cuts);
-    response_delete(r);
-}
 
 /* The same body with every "\n" written as "\r\n". */
 static char *crlf(const char *body)
@@ -183,18 +71,18 @@ static const char korean_stream[] =
 
 static void test_korean_stream(void **state)
 {
-    kv_model_spec m = spec("anthropic:claude-x");
-    expect e = {.text = "서울은 한국의 수도입니다.",
-                .finish = "end_turn",
-                .prompt = 25,
-                .completion = 12,
-                .source = KV_USAGE_SERVER,
-                .error = KV_ERR_NONE,
-                .message = "",
-                .done = true};
-    check_all_splits(&m, 200, korean_stream, &e);
+    kv_model_spec m = pt_spec("anthropic:claude-x");
+    pt_expect e = {.text = "서울은 한국의 수도입니다.",
+                   .finish = "end_turn",
+                   .prompt = 25,
+                   .completion = 12,
+                   .source = KV_USAGE_SERVER,
+                   .error = KV_ERR_NONE,
+                   .message = "",
+                   .done = true};
+    pt_check_all_splits(&m, 200, korean_stream, &e);
     char *body = crlf(korean_stream);
-    check_all_splits(&m, 200, body, &e);
+    pt_check_all_splits(&m, 200, body, &e);
     free(body);
 }
 
@@ -202,9 +90,9 @@ static void test_korean_stream(void **state)
  * events; pings, block starts/stops and message events are not. */
 static void test_korean_stream_timing(void **state)
 {
-    kv_model_spec m = spec("anthropic:claude-x");
+    kv_model_spec m = pt_spec("anthropic:claude-x");
     kv_parser *p = kv_parser_new(&m);
-    kv_response *r = response_new();
+    kv_response *r = pt_response_new();
     const char *ev = korean_stream;
     int64_t t = 0;
     while (*ev) {
@@ -224,7 +112,7 @@ static void test_korean_stream_timing(void **state)
     assert_int_equal(r->token_event_ns[0], 400);
     assert_int_equal(r->token_event_ns[1], 500);
     kv_parser_free(p);
-    response_delete(r);
+    pt_response_free(r);
 }
 
 /* B26, the body exactly as reported. */
@@ -239,20 +127,20 @@ static const char b26_body[] =
     "\"Overloaded\"}}\n"
     "\n";
 
-static const expect b26_expect = {.text = "",
-                                  .finish = "",
-                                  .prompt = 12,
-                                  .completion = -1,
-                                  .source = KV_USAGE_MISSING,
-                                  .error = KV_ERR_OVERLOADED,
-                                  .message = "overloaded_error: Overloaded",
-                                  .done = false,
-                                  .feed_fails = true};
+static const pt_expect b26_expect = {.text = "",
+                                     .finish = "",
+                                     .prompt = 12,
+                                     .completion = -1,
+                                     .source = KV_USAGE_MISSING,
+                                     .error = KV_ERR_OVERLOADED,
+                                     .message = "overloaded_error: Overloaded",
+                                     .done = false,
+                                     .feed_fails = true};
 
 static void test_b26_overloaded_event(void **state)
 {
-    kv_model_spec m = spec("anthropic:claude-x");
-    check_all_splits(&m, 200, b26_body, &b26_expect);
+    kv_model_spec m = pt_spec("anthropic:claude-x");
+    pt_check_all_splits(&m, 200, b26_body, &b26_expect);
     assert_true(kv_error_retryable(KV_ERR_OVERLOADED));
 }
 
@@ -269,8 +157,8 @@ static void test_b26_from_handoff(void **state)
     assert_true(cJSON_IsString(body));
     assert_string_equal(body->valuestring, b26_body);
     assert_int_equal(cJSON_GetObjectItem(input, "http_status")->valueint, 200);
-    kv_model_spec m = spec("anthropic:claude-x");
-    check_all_splits(&m, 200, body->valuestring, &b26_expect);
+    kv_model_spec m = pt_spec("anthropic:claude-x");
+    pt_check_all_splits(&m, 200, body->valuestring, &b26_expect);
     for (size_t i = 0; i < n; i++)
         cJSON_Delete(recs[i]);
     free(recs);
@@ -280,7 +168,7 @@ static void test_b26_from_handoff(void **state)
  * kept (the engine decides whether a partial answer is retried). */
 static void test_error_event_after_text(void **state)
 {
-    kv_model_spec m = spec("anthropic:claude-x");
+    kv_model_spec m = pt_spec("anthropic:claude-x");
     static const char body[] =
         "event: content_block_delta\n"
         "data: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\","
@@ -293,57 +181,57 @@ static void test_error_event_after_text(void **state)
         "\"text\":\" 더\"}}\n\n"
         "event: message_stop\n"
         "data: {\"type\":\"message_stop\"}\n\n";
-    expect e = {.text = "부분",
-                .finish = "",
-                .prompt = -1,
-                .completion = -1,
-                .source = KV_USAGE_MISSING,
-                .error = KV_ERR_OVERLOADED,
-                .message = "overloaded_error: Overloaded",
-                .done = false,
-                .feed_fails = true};
-    check_all_splits(&m, 200, body, &e);
+    pt_expect e = {.text = "부분",
+                   .finish = "",
+                   .prompt = -1,
+                   .completion = -1,
+                   .source = KV_USAGE_MISSING,
+                   .error = KV_ERR_OVERLOADED,
+                   .message = "overloaded_error: Overloaded",
+                   .done = false,
+                   .feed_fails = true};
+    pt_check_all_splits(&m, 200, body, &e);
 }
 
 static void test_rate_limit_event(void **state)
 {
-    kv_model_spec m = spec("anthropic:claude-x");
+    kv_model_spec m = pt_spec("anthropic:claude-x");
     static const char body[] =
         "event: message_start\n"
         "data: {\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":7}}}\n\n"
         "event: error\n"
         "data: {\"type\":\"error\",\"error\":{\"type\":\"rate_limit_error\",\"message\":"
         "\"Number of request tokens has exceeded your per-minute rate limit\"}}\n\n";
-    expect e = {.text = "",
-                .finish = "",
-                .prompt = 7,
-                .completion = -1,
-                .source = KV_USAGE_MISSING,
-                .error = KV_ERR_RATE_LIMITED,
-                .message = "rate_limit_error: Number of request tokens has exceeded your "
-                           "per-minute rate limit",
-                .done = false,
-                .feed_fails = true};
-    check_all_splits(&m, 200, body, &e);
+    pt_expect e = {.text = "",
+                   .finish = "",
+                   .prompt = 7,
+                   .completion = -1,
+                   .source = KV_USAGE_MISSING,
+                   .error = KV_ERR_RATE_LIMITED,
+                   .message = "rate_limit_error: Number of request tokens has exceeded your "
+                              "per-minute rate limit",
+                   .done = false,
+                   .feed_fails = true};
+    pt_check_all_splits(&m, 200, body, &e);
     assert_true(kv_error_retryable(KV_ERR_RATE_LIMITED));
 }
 
 static void test_other_error_event(void **state)
 {
-    kv_model_spec m = spec("anthropic:claude-x");
+    kv_model_spec m = pt_spec("anthropic:claude-x");
     static const char body[] = "event: error\n"
                                "data: {\"type\":\"error\",\"error\":{\"type\":\"api_error\","
                                "\"message\":\"Internal server error\"}}\n\n";
-    expect e = {.text = "",
-                .finish = "",
-                .prompt = -1,
-                .completion = -1,
-                .source = KV_USAGE_MISSING,
-                .error = KV_ERR_STREAM,
-                .message = "api_error: Internal server error",
-                .done = false,
-                .feed_fails = true};
-    check_all_splits(&m, 200, body, &e);
+    pt_expect e = {.text = "",
+                   .finish = "",
+                   .prompt = -1,
+                   .completion = -1,
+                   .source = KV_USAGE_MISSING,
+                   .error = KV_ERR_STREAM,
+                   .message = "api_error: Internal server error",
+                   .done = false,
+                   .feed_fails = true};
+    pt_check_all_splits(&m, 200, body, &e);
 }
 
 /* B23 with Anthropic's thinking blocks: TTFT at the first thinking delta,
@@ -376,11 +264,11 @@ static void test_thinking_ttft(void **state)
                "\"end_turn\"},\"usage\":{\"output_tokens\":40}}\n\n"},
         {4010, "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"},
     };
-    kv_model_spec m = spec("anthropic:claude-x");
+    kv_model_spec m = pt_spec("anthropic:claude-x");
     for (int variant = 0; variant < 2; variant++) {
         /* variant 1: max_tokens ends the answer during thinking */
         kv_parser *p = kv_parser_new(&m);
-        kv_response *r = response_new();
+        kv_response *r = pt_response_new();
         for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++) {
             if (variant == 1 && i >= 5 && i <= 9) {
                 if (i == 9) {
@@ -420,28 +308,28 @@ static void test_thinking_ttft(void **state)
             assert_int_equal(r->n_token_events, 2);
         }
         kv_parser_free(p);
-        response_delete(r);
+        pt_response_free(r);
     }
 }
 
 /* A body that stops before message_stop was cut off; the text so far is kept. */
 static void test_truncated(void **state)
 {
-    kv_model_spec m = spec("anthropic:claude-x");
+    kv_model_spec m = pt_spec("anthropic:claude-x");
     static const char body[] =
         "event: message_start\n"
         "data: {\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":9}}}\n\n"
         "event: content_block_delta\n"
         "data: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\","
         "\"text\":\"부산\"}}\n\n";
-    expect e = {.text = "부산",
-                .finish = "",
-                .prompt = 9,
-                .completion = -1,
-                .source = KV_USAGE_MISSING,
-                .error = KV_ERR_TRUNCATED,
-                .done = false};
-    check_all_splits(&m, 200, body, &e);
+    pt_expect e = {.text = "부산",
+                   .finish = "",
+                   .prompt = 9,
+                   .completion = -1,
+                   .source = KV_USAGE_MISSING,
+                   .error = KV_ERR_TRUNCATED,
+                   .done = false};
+    pt_check_all_splits(&m, 200, body, &e);
 
     /* cut inside an event's JSON: truncated, not a parse error */
     static const char cut[] =
@@ -450,28 +338,28 @@ static void test_truncated(void **state)
         "\"text\":\"부산\"}}\n\n"
         "event: content_block_delta\n"
         "data: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"te";
-    expect ec = {.text = "부산",
-                 .finish = "",
-                 .prompt = -1,
-                 .completion = -1,
-                 .source = KV_USAGE_MISSING,
-                 .error = KV_ERR_TRUNCATED,
-                 .done = false};
-    check_all_splits(&m, 200, cut, &ec);
+    pt_expect ec = {.text = "부산",
+                    .finish = "",
+                    .prompt = -1,
+                    .completion = -1,
+                    .source = KV_USAGE_MISSING,
+                    .error = KV_ERR_TRUNCATED,
+                    .done = false};
+    pt_check_all_splits(&m, 200, cut, &ec);
 
     /* an empty 200 body */
-    kv_response *r = response_new();
+    kv_response *r = pt_response_new();
     kv_parser *p = kv_parser_new(&m);
     kv_parser_finish(p, 200, r);
     assert_int_equal(r->error, KV_ERR_TRUNCATED);
     kv_parser_free(p);
-    response_delete(r);
+    pt_response_free(r);
 }
 
 /* message_stop without its blank line still ends the stream. */
 static void test_last_event_unterminated(void **state)
 {
-    kv_model_spec m = spec("anthropic:claude-x");
+    kv_model_spec m = pt_spec("anthropic:claude-x");
     static const char body[] =
         "event: content_block_delta\n"
         "data: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\","
@@ -481,22 +369,22 @@ static void test_last_event_unterminated(void **state)
         "{\"output_tokens\":2}}\n\n"
         "event: message_stop\n"
         "data: {\"type\":\"message_stop\"}";
-    expect e = {.text = "네",
-                .finish = "end_turn",
-                .prompt = -1,
-                .completion = 2,
-                .source = KV_USAGE_SERVER,
-                .error = KV_ERR_NONE,
-                .message = "",
-                .done = true};
-    check_all_splits(&m, 200, body, &e);
+    pt_expect e = {.text = "네",
+                   .finish = "end_turn",
+                   .prompt = -1,
+                   .completion = 2,
+                   .source = KV_USAGE_SERVER,
+                   .error = KV_ERR_NONE,
+                   .message = "",
+                   .done = true};
+    pt_check_all_splits(&m, 200, body, &e);
 }
 
 /* Prompt tokens include the cached part of the prompt; message_delta's
  * cumulative usage, when it repeats the input, wins. */
 static void test_usage_cache(void **state)
 {
-    kv_model_spec m = spec("anthropic:claude-x");
+    kv_model_spec m = pt_spec("anthropic:claude-x");
     static const char body[] =
         "event: message_start\n"
         "data: {\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":4,"
@@ -510,14 +398,14 @@ static void test_usage_cache(void **state)
         "\"stop_sequence\":\"\\n\"},\"usage\":{\"output_tokens\":3}}\n\n"
         "event: message_stop\n"
         "data: {\"type\":\"message_stop\"}\n\n";
-    expect e = {.text = "예",
-                .finish = "stop_sequence",
-                .prompt = 2104,
-                .completion = 3,
-                .source = KV_USAGE_SERVER,
-                .error = KV_ERR_NONE,
-                .done = true};
-    check_all_splits(&m, 200, body, &e);
+    pt_expect e = {.text = "예",
+                   .finish = "stop_sequence",
+                   .prompt = 2104,
+                   .completion = 3,
+                   .source = KV_USAGE_SERVER,
+                   .error = KV_ERR_NONE,
+                   .done = true};
+    pt_check_all_splits(&m, 200, body, &e);
 
     static const char body2[] =
         "event: message_start\n"
@@ -529,21 +417,21 @@ static void test_usage_cache(void **state)
         "\n\n"
         "event: message_stop\n"
         "data: {\"type\":\"message_stop\"}\n\n";
-    expect e2 = {.text = "",
-                 .finish = "end_turn",
-                 .prompt = 15,
-                 .completion = 0,
-                 .source = KV_USAGE_SERVER,
-                 .error = KV_ERR_NONE,
-                 .done = true};
-    check_all_splits(&m, 200, body2, &e2);
+    pt_expect e2 = {.text = "",
+                    .finish = "end_turn",
+                    .prompt = 15,
+                    .completion = 0,
+                    .source = KV_USAGE_SERVER,
+                    .error = KV_ERR_NONE,
+                    .done = true};
+    pt_check_all_splits(&m, 200, body2, &e2);
 }
 
 /* Event types the parser does not know are skipped (Anthropic may add some);
  * an event without a "type" field goes by its SSE name. */
 static void test_unknown_events(void **state)
 {
-    kv_model_spec m = spec("anthropic:claude-x");
+    kv_model_spec m = pt_spec("anthropic:claude-x");
     static const char body[] =
         ": keep-alive comment\n\n"
         "event: future_event\n"
@@ -555,46 +443,37 @@ static void test_unknown_events(void **state)
         "data: {\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"가\"}}\n\n"
         "event: message_stop\n"
         "data: {\"type\":\"message_stop\"}\n\n";
-    expect e = {.text = "가",
-                .finish = "",
-                .prompt = -1,
-                .completion = -1,
-                .source = KV_USAGE_MISSING,
-                .error = KV_ERR_NONE,
-                .done = true};
-    check_all_splits(&m, 200, body, &e);
+    pt_expect e = {.text = "가",
+                   .finish = "",
+                   .prompt = -1,
+                   .completion = -1,
+                   .source = KV_USAGE_MISSING,
+                   .error = KV_ERR_NONE,
+                   .done = true};
+    pt_check_all_splits(&m, 200, body, &e);
 }
 
 static void test_not_json(void **state)
 {
-    kv_model_spec m = spec("anthropic:claude-x");
+    kv_model_spec m = pt_spec("anthropic:claude-x");
     static const char body[] = "event: content_block_delta\n"
                                "data: <html>oops</html>\n\n";
-    expect e = {.text = "",
-                .finish = "",
-                .prompt = -1,
-                .completion = -1,
-                .source = KV_USAGE_MISSING,
-                .error = KV_ERR_PARSE,
-                .done = false,
-                .feed_fails = true};
-    check_all_splits(&m, 200, body, &e);
+    pt_expect e = {.text = "",
+                   .finish = "",
+                   .prompt = -1,
+                   .completion = -1,
+                   .source = KV_USAGE_MISSING,
+                   .error = KV_ERR_PARSE,
+                   .done = false,
+                   .feed_fails = true};
+    pt_check_all_splits(&m, 200, body, &e);
 }
 
 /* ---- Error bodies ---- */
 
 static void check_error_body(int status, const char *body, kv_error_class want, const char *message)
 {
-    kv_model_spec m = spec("anthropic:claude-x");
-    expect e = {.text = "",
-                .finish = "",
-                .prompt = -1,
-                .completion = -1,
-                .source = KV_USAGE_MISSING,
-                .error = want,
-                .message = message,
-                .done = false};
-    check_all_splits(&m, status, body, &e);
+    pt_check_error_body("anthropic:claude-x", status, body, want, message);
 }
 
 static void test_error_bodies(void **state)
@@ -640,10 +519,10 @@ static void test_error_bodies(void **state)
     for (int i = 0; i < 200; i++)
         kv_buf_printf(&body, "오류");
     kv_buf_printf(&body, "\"}}");
-    kv_model_spec m = spec("anthropic:claude-x");
-    kv_response *r = response_new();
+    kv_model_spec m = pt_spec("anthropic:claude-x");
+    kv_response *r = pt_response_new();
     size_t cut = body.len;
-    assert_false(feed_chunks(&m, 500, body.p, body.len, &cut, 1, r));
+    assert_false(pt_feed_chunks(&m, 500, body.p, body.len, &cut, 1, r));
     assert_int_equal(r->error, KV_ERR_SERVER);
     size_t len = strlen(r->error_message);
     assert_true(len > 200 && len < sizeof r->error_message);
@@ -652,33 +531,24 @@ static void test_error_bodies(void **state)
     assert_int_equal(kv_utf8_sanitize(r->error_message, len, &ok), 0);
     kv_buf_free(&ok);
     kv_buf_free(&body);
-    response_delete(r);
+    pt_response_free(r);
 }
 
 /* ---- Requests ---- */
 
 #define KEY "sk-ant-TESTKEY-7f3a9c2e"
 
-static const char *header(const kv_http_request *q, const char *name)
-{
-    size_t n = strlen(name);
-    for (int i = 0; i < q->n_headers; i++)
-        if (strncasecmp(q->headers[i], name, n) == 0 && q->headers[i][n] == ':')
-            return q->headers[i] + n + 1 + (q->headers[i][n + 1] == ' ');
-    return NULL;
-}
-
 static void test_request(void **state)
 {
-    kv_model_spec m = spec("anthropic:claude-3-5-haiku-latest");
+    kv_model_spec m = pt_spec("anthropic:claude-3-5-haiku-latest");
     kv_chat chat = {.system = "한국어로 답하세요.", .user = "대한민국의 수도는?"};
     kv_http_request q;
     char err[256];
     assert_int_equal(kv_provider_build(&m, &chat, KEY, &q, err, sizeof err), 0);
     assert_string_equal(q.url.p, "https://api.anthropic.com/v1/messages");
-    assert_string_equal(header(&q, "x-api-key"), KEY);
-    assert_string_equal(header(&q, "anthropic-version"), "2023-06-01");
-    assert_string_equal(header(&q, "content-type"), "application/json");
+    assert_string_equal(pt_header(&q, "x-api-key"), KEY);
+    assert_string_equal(pt_header(&q, "anthropic-version"), "2023-06-01");
+    assert_string_equal(pt_header(&q, "content-type"), "application/json");
     assert_null(strstr(q.url.p, KEY));
     assert_null(strstr(q.body.p, KEY));
     int key_lines = 0;
@@ -703,7 +573,7 @@ static void test_request(void **state)
     kv_http_request_free(&q);
 
     /* no system prompt, the spec's limits, a base URL of one's own */
-    m = spec("anthropic:claude-x@http://127.0.0.1:8089/v1/");
+    m = pt_spec("anthropic:claude-x@http://127.0.0.1:8089/v1/");
     m.max_tokens = 256;
     m.temperature = 0;
     chat.system = "";
@@ -720,8 +590,8 @@ static void test_request(void **state)
     /* no key: no key header */
     chat.system = NULL;
     assert_int_equal(kv_provider_build(&m, &chat, NULL, &q, err, sizeof err), 0);
-    assert_null(header(&q, "x-api-key"));
-    assert_non_null(header(&q, "anthropic-version"));
+    assert_null(pt_header(&q, "x-api-key"));
+    assert_non_null(pt_header(&q, "anthropic-version"));
     kv_http_request_free(&q);
 }
 
@@ -729,7 +599,7 @@ static void test_request(void **state)
  * repeat it. */
 static void test_request_bad_key(void **state)
 {
-    kv_model_spec m = spec("anthropic:claude-x");
+    kv_model_spec m = pt_spec("anthropic:claude-x");
     kv_chat chat = {.user = "안녕"};
     kv_http_request q;
     char err[256] = "";

@@ -12,124 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "src/providers/provider.h"
 #include "src/text.h"
-
-/* ---- Helpers ---- */
-
-typedef struct expect {
-    const char *text;
-    const char *reasoning;
-    const char *finish;
-    int64_t prompt, completion;
-    kv_usage_source source;
-    kv_error_class error;
-    const char *message; /* NULL: not checked */
-    bool done;
-    bool feed_fails; /* some kv_parser_feed returned -1 */
-} expect;
-
-static kv_model_spec spec(const char *s)
-{
-    kv_model_spec m;
-    char err[256];
-    assert_int_equal(kv_model_spec_parse(s, &m, err, sizeof err), 0);
-    return m;
-}
-
-static kv_response *response_new(void)
-{
-    kv_response *r = calloc(1, sizeof *r);
-    assert_non_null(r);
-    kv_response_reset(r);
-    return r;
-}
-
-static void response_delete(kv_response *r)
-{
-    kv_response_free(r);
-    free(r);
-}
-
-/* Feeds body[0..n) in the chunks whose ends are cuts[0..ncuts) (the last cut
- * must be n), the k-th chunk at time (k + 1) * 1000 ns, then finishes.
- * Returns whether some feed returned -1. */
-static bool feed_chunks(const kv_model_spec *m, int status, const char *body, size_t n,
-                        const size_t *cuts, size_t ncuts, kv_response *r)
-{
-    kv_parser *p = kv_parser_new(m);
-    bool failed = false;
-    size_t at = 0;
-    for (size_t k = 0; k < ncuts; k++) {
-        if (kv_parser_feed(p, status, body + at, cuts[k] - at, (int64_t)(k + 1) * 1000, r) != 0)
-            failed = true;
-        at = cuts[k];
-    }
-    assert_int_equal(at, n);
-    kv_parser_finish(p, status, r);
-    kv_parser_free(p);
-    return failed;
-}
-
-static void check(const kv_response *r, bool failed, const expect *e, const char *how)
-{
-    if (strlen(e->text) != r->text.len || (r->text.len && memcmp(r->text.p, e->text, r->text.len)))
-        fail_msg("%s: text '%.*s', expected '%s'", how, (int)r->text.len,
-                 r->text.p ? r->text.p : "", e->text);
-    const char *reasoning = e->reasoning ? e->reasoning : "";
-    if (strlen(reasoning) != r->reasoning.len ||
-        (r->reasoning.len && memcmp(r->reasoning.p, reasoning, r->reasoning.len)))
-        fail_msg("%s: reasoning '%.*s', expected '%s'", how, (int)r->reasoning.len,
-                 r->reasoning.p ? r->reasoning.p : "", reasoning);
-    if (strcmp(r->finish_reason, e->finish) != 0)
-        fail_msg("%s: finish_reason '%s', expected '%s'", how, r->finish_reason, e->finish);
-    if (r->prompt_tokens != e->prompt || r->completion_tokens != e->completion ||
-        r->usage_source != e->source)
-        fail_msg("%s: tokens %lld/%lld source %d, expected %lld/%lld source %d", how,
-                 (long long)r->prompt_tokens, (long long)r->completion_tokens, (int)r->usage_source,
-                 (long long)e->prompt, (long long)e->completion, (int)e->source);
-    if (r->error != e->error)
-        fail_msg("%s: error %s (%s), expected %s", how, kv_error_class_name(r->error),
-                 r->error_message, kv_error_class_name(e->error));
-    if (e->message && strcmp(r->error_message, e->message) != 0)
-        fail_msg("%s: error_message '%s', expected '%s'", how, r->error_message, e->message);
-    if (r->done != e->done)
-        fail_msg("%s: done %d, expected %d", how, r->done, e->done);
-    if (failed != e->feed_fails)
-        fail_msg("%s: a feed %s -1", how, failed ? "returned" : "did not return");
-    if (r->invalid_utf8)
-        fail_msg("%s: invalid_utf8 set", how);
-}
-
-/* Runs body through the parser whole, byte by byte and split in two at every
- * point, and checks each result against e. */
-static void check_all_splits(const kv_model_spec *m, int status, const char *body, const expect *e)
-{
-    size_t n = strlen(body);
-    kv_response *r = response_new();
-    size_t *cuts = malloc((n + 1) * sizeof *cuts);
-    char how[64];
-
-    cuts[0] = n;
-    check(r, feed_chunks(m, status, body, n, cuts, 1, r), e, "whole");
-
-    kv_response_reset(r);
-    for (size_t i = 0; i < n; i++)
-        cuts[i] = i + 1;
-    check(r, feed_chunks(m, status, body, n, cuts, n, r), e, "byte by byte");
-
-    for (size_t i = 1; i < n; i++) {
-        kv_response_reset(r);
-        cuts[0] = i;
-        cuts[1] = n;
-        snprintf(how, sizeof how, "split at %zu", i);
-        check(r, feed_chunks(m, status, body, n, cuts, 2, r), e, how);
-    }
-    free(cuts);
-    response_delete(r);
-}
+#include "tests/providers/provtest.h"
 
 /* ---- Streams ---- */
 
@@ -150,23 +36,23 @@ static const char korean_stream[] =
 
 static void test_korean_stream(void **state)
 {
-    kv_model_spec m = spec(GEMINI);
-    expect e = {.text = "서울은 한국의 수도입니다.",
-                .finish = "STOP",
-                .prompt = 8,
-                .completion = 7,
-                .source = KV_USAGE_SERVER,
-                .error = KV_ERR_NONE,
-                .message = "",
-                .done = true};
-    check_all_splits(&m, 200, korean_stream, &e);
+    kv_model_spec m = pt_spec(GEMINI);
+    pt_expect e = {.text = "서울은 한국의 수도입니다.",
+                   .finish = "STOP",
+                   .prompt = 8,
+                   .completion = 7,
+                   .source = KV_USAGE_SERVER,
+                   .error = KV_ERR_NONE,
+                   .message = "",
+                   .done = true};
+    pt_check_all_splits(&m, 200, korean_stream, &e);
 }
 
 static void test_korean_stream_timing(void **state)
 {
-    kv_model_spec m = spec(GEMINI);
+    kv_model_spec m = pt_spec(GEMINI);
     kv_parser *p = kv_parser_new(&m);
-    kv_response *r = response_new();
+    kv_response *r = pt_response_new();
     const char *ev = korean_stream;
     int64_t t = 0;
     while (*ev) {
@@ -186,14 +72,14 @@ static void test_korean_stream_timing(void **state)
     assert_int_equal(r->token_event_ns[0], 250);
     assert_int_equal(r->token_event_ns[1], 500);
     kv_parser_free(p);
-    response_delete(r);
+    pt_response_free(r);
 }
 
 /* Several parts in one chunk; the last chunk ends the body without its blank
  * line (it still counts); "\n" line ends. */
 static void test_parts_and_unterminated_last_event(void **state)
 {
-    kv_model_spec m = spec(GEMINI);
+    kv_model_spec m = pt_spec(GEMINI);
     static const char body[] =
         "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"가\"},{\"text\":\"나\"},"
         "{\"functionCall\":{\"name\":\"f\",\"args\":{}}},{\"text\":\"다\"}],\"role\":\"model\"}}]}"
@@ -201,15 +87,15 @@ static void test_parts_and_unterminated_last_event(void **state)
         "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"라\"}],\"role\":\"model\"},"
         "\"finishReason\":\"STOP\"}],\"usageMetadata\":{\"promptTokenCount\":3,"
         "\"candidatesTokenCount\":4,\"totalTokenCount\":7}}";
-    expect e = {.text = "가나다라",
-                .finish = "STOP",
-                .prompt = 3,
-                .completion = 4,
-                .source = KV_USAGE_SERVER,
-                .error = KV_ERR_NONE,
-                .message = "",
-                .done = true};
-    check_all_splits(&m, 200, body, &e);
+    pt_expect e = {.text = "가나다라",
+                   .finish = "STOP",
+                   .prompt = 3,
+                   .completion = 4,
+                   .source = KV_USAGE_SERVER,
+                   .error = KV_ERR_NONE,
+                   .message = "",
+                   .done = true};
+    pt_check_all_splits(&m, 200, body, &e);
 }
 
 /* B23 with thought parts: TTFT at the first thought, TTFC at the first text;
@@ -231,9 +117,9 @@ static void test_thoughts(void **state)
                "\"usageMetadata\":{\"promptTokenCount\":20,\"candidatesTokenCount\":1,"
                "\"totalTokenCount\":121,\"thoughtsTokenCount\":100}}\r\n\r\n"},
     };
-    kv_model_spec m = spec("gemini:gemini-2.5-flash");
+    kv_model_spec m = pt_spec("gemini:gemini-2.5-flash");
     kv_parser *p = kv_parser_new(&m);
-    kv_response *r = response_new();
+    kv_response *r = pt_response_new();
     for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)
         assert_int_equal(kv_parser_feed(p, 200, evs[i].ev, strlen(evs[i].ev), evs[i].t, r), 0);
     kv_parser_finish(p, 200, r);
@@ -250,21 +136,21 @@ static void test_thoughts(void **state)
     assert_int_equal(r->t_last_token, 4000);
     assert_int_equal(r->n_token_events, 3);
     kv_parser_free(p);
-    response_delete(r);
+    pt_response_free(r);
 
     /* the same, split everywhere */
     kv_buf all = {0};
     for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)
         kv_buf_put(&all, evs[i].ev, strlen(evs[i].ev));
-    expect e = {.text = "B",
-                .reasoning = "먼저 조건을 정리하면",
-                .finish = "STOP",
-                .prompt = 20,
-                .completion = 101,
-                .source = KV_USAGE_SERVER,
-                .error = KV_ERR_NONE,
-                .done = true};
-    check_all_splits(&m, 200, all.p, &e);
+    pt_expect e = {.text = "B",
+                   .reasoning = "먼저 조건을 정리하면",
+                   .finish = "STOP",
+                   .prompt = 20,
+                   .completion = 101,
+                   .source = KV_USAGE_SERVER,
+                   .error = KV_ERR_NONE,
+                   .done = true};
+    pt_check_all_splits(&m, 200, all.p, &e);
     kv_buf_free(&all);
 }
 
@@ -272,35 +158,35 @@ static void test_thoughts(void **state)
  * answer (scored as such), not an infra failure. */
 static void test_safety_no_text(void **state)
 {
-    kv_model_spec m = spec(GEMINI);
+    kv_model_spec m = pt_spec(GEMINI);
     static const char body[] =
         "data: {\"candidates\":[{\"finishReason\":\"SAFETY\",\"index\":0,\"safetyRatings\":["
         "{\"category\":\"HARM_CATEGORY_DANGEROUS_CONTENT\",\"probability\":\"HIGH\","
         "\"blocked\":true}]}],\"usageMetadata\":{\"promptTokenCount\":12,\"totalTokenCount\":12},"
         "\"modelVersion\":\"gemini-2.0-flash\"}\r\n\r\n";
-    expect e = {.text = "",
-                .finish = "SAFETY",
-                .prompt = 12,
-                .completion = 0,
-                .source = KV_USAGE_SERVER,
-                .error = KV_ERR_NONE,
-                .message = "",
-                .done = true};
-    check_all_splits(&m, 200, body, &e);
+    pt_expect e = {.text = "",
+                   .finish = "SAFETY",
+                   .prompt = 12,
+                   .completion = 0,
+                   .source = KV_USAGE_SERVER,
+                   .error = KV_ERR_NONE,
+                   .message = "",
+                   .done = true};
+    pt_check_all_splits(&m, 200, body, &e);
 
-    kv_response *r = response_new();
+    kv_response *r = pt_response_new();
     size_t cut = strlen(body);
-    feed_chunks(&m, 200, body, cut, &cut, 1, r);
+    pt_feed_chunks(&m, 200, body, cut, &cut, 1, r);
     assert_int_equal(r->t_first_token, 0);
     assert_int_equal(r->t_first_content, 0);
     assert_int_equal(r->n_token_events, 0);
     assert_int_equal(r->t_first_event, 1000);
-    response_delete(r);
+    pt_response_free(r);
 }
 
 static void test_max_tokens(void **state)
 {
-    kv_model_spec m = spec(GEMINI);
+    kv_model_spec m = pt_spec(GEMINI);
     /* cut off after some text */
     static const char body[] =
         "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"첫째, \"}],\"role\":"
@@ -308,37 +194,37 @@ static void test_max_tokens(void **state)
         "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"둘째\"}],\"role\":\"model\"},"
         "\"finishReason\":\"MAX_TOKENS\"}],\"usageMetadata\":{\"promptTokenCount\":10,"
         "\"candidatesTokenCount\":16,\"totalTokenCount\":26}}\r\n\r\n";
-    expect e = {.text = "첫째, 둘째",
-                .finish = "MAX_TOKENS",
-                .prompt = 10,
-                .completion = 16,
-                .source = KV_USAGE_SERVER,
-                .error = KV_ERR_NONE,
-                .message = "",
-                .done = true};
-    check_all_splits(&m, 200, body, &e);
+    pt_expect e = {.text = "첫째, 둘째",
+                   .finish = "MAX_TOKENS",
+                   .prompt = 10,
+                   .completion = 16,
+                   .source = KV_USAGE_SERVER,
+                   .error = KV_ERR_NONE,
+                   .message = "",
+                   .done = true};
+    pt_check_all_splits(&m, 200, body, &e);
 
     /* the whole budget spent thinking: no text at all */
     static const char thinking[] =
         "data: {\"candidates\":[{\"content\":{\"role\":\"model\"},\"finishReason\":"
         "\"MAX_TOKENS\",\"index\":0}],\"usageMetadata\":{\"promptTokenCount\":10,"
         "\"totalTokenCount\":74,\"thoughtsTokenCount\":64}}\r\n\r\n";
-    expect et = {.text = "",
-                 .finish = "MAX_TOKENS",
-                 .prompt = 10,
-                 .completion = 64,
-                 .source = KV_USAGE_SERVER,
-                 .error = KV_ERR_NONE,
-                 .message = "",
-                 .done = true};
-    check_all_splits(&m, 200, thinking, &et);
+    pt_expect et = {.text = "",
+                    .finish = "MAX_TOKENS",
+                    .prompt = 10,
+                    .completion = 64,
+                    .source = KV_USAGE_SERVER,
+                    .error = KV_ERR_NONE,
+                    .message = "",
+                    .done = true};
+    pt_check_all_splits(&m, 200, thinking, &et);
 }
 
 /* Usage arrives in every chunk, cumulative: the last one counts. Without any
  * usageMetadata the tokens are unknown, never 0 (case B21). */
 static void test_usage(void **state)
 {
-    kv_model_spec m = spec(GEMINI);
+    kv_model_spec m = pt_spec(GEMINI);
     static const char body[] =
         "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"하나\"}]}}],"
         "\"usageMetadata\":{\"promptTokenCount\":5,\"candidatesTokenCount\":1,"
@@ -346,153 +232,144 @@ static void test_usage(void **state)
         "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\" 둘\"}]},\"finishReason\":"
         "\"STOP\"}],\"usageMetadata\":{\"promptTokenCount\":5,\"candidatesTokenCount\":\"3\","
         "\"totalTokenCount\":8}}\n\n";
-    expect e = {.text = "하나 둘",
-                .finish = "STOP",
-                .prompt = 5,
-                .completion = 3,
-                .source = KV_USAGE_SERVER,
-                .error = KV_ERR_NONE,
-                .done = true};
-    check_all_splits(&m, 200, body, &e);
+    pt_expect e = {.text = "하나 둘",
+                   .finish = "STOP",
+                   .prompt = 5,
+                   .completion = 3,
+                   .source = KV_USAGE_SERVER,
+                   .error = KV_ERR_NONE,
+                   .done = true};
+    pt_check_all_splits(&m, 200, body, &e);
 
     static const char none[] =
         "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"하나\"}]},\"finishReason\":"
         "\"STOP\"}]}\n\n";
-    expect en = {.text = "하나",
-                 .finish = "STOP",
-                 .prompt = -1,
-                 .completion = -1,
-                 .source = KV_USAGE_MISSING,
-                 .error = KV_ERR_NONE,
-                 .done = true};
-    check_all_splits(&m, 200, none, &en);
+    pt_expect en = {.text = "하나",
+                    .finish = "STOP",
+                    .prompt = -1,
+                    .completion = -1,
+                    .source = KV_USAGE_MISSING,
+                    .error = KV_ERR_NONE,
+                    .done = true};
+    pt_check_all_splits(&m, 200, none, &en);
 }
 
 /* A blocked prompt: no candidates, promptFeedback.blockReason. */
 static void test_blocked_prompt(void **state)
 {
-    kv_model_spec m = spec(GEMINI);
+    kv_model_spec m = pt_spec(GEMINI);
     static const char body[] =
         "data: {\"promptFeedback\":{\"blockReason\":\"PROHIBITED_CONTENT\",\"safetyRatings\":[]},"
         "\"usageMetadata\":{\"promptTokenCount\":7,\"totalTokenCount\":7},\"modelVersion\":"
         "\"gemini-2.0-flash\"}\r\n\r\n";
-    expect e = {.text = "",
-                .finish = "blocked:PROHIBITED_CONTENT",
-                .prompt = 7,
-                .completion = 0,
-                .source = KV_USAGE_SERVER,
-                .error = KV_ERR_NONE,
-                .message = "",
-                .done = true};
-    check_all_splits(&m, 200, body, &e);
+    pt_expect e = {.text = "",
+                   .finish = "blocked:PROHIBITED_CONTENT",
+                   .prompt = 7,
+                   .completion = 0,
+                   .source = KV_USAGE_SERVER,
+                   .error = KV_ERR_NONE,
+                   .message = "",
+                   .done = true};
+    pt_check_all_splits(&m, 200, body, &e);
 
     static const char safety[] =
         "data: {\"candidates\":[],\"promptFeedback\":{\"blockReason\":\"SAFETY\"}}\r\n\r\n";
-    expect es = {.text = "",
-                 .finish = "blocked:SAFETY",
-                 .prompt = -1,
-                 .completion = -1,
-                 .source = KV_USAGE_MISSING,
-                 .error = KV_ERR_NONE,
-                 .done = true};
-    check_all_splits(&m, 200, safety, &es);
+    pt_expect es = {.text = "",
+                    .finish = "blocked:SAFETY",
+                    .prompt = -1,
+                    .completion = -1,
+                    .source = KV_USAGE_MISSING,
+                    .error = KV_ERR_NONE,
+                    .done = true};
+    pt_check_all_splits(&m, 200, safety, &es);
 }
 
 /* No finishReason before the body ended: cut off. */
 static void test_truncated(void **state)
 {
-    kv_model_spec m = spec(GEMINI);
+    kv_model_spec m = pt_spec(GEMINI);
     static const char body[] =
         "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"서울\"}],\"role\":"
         "\"model\"}}],\"usageMetadata\":{\"promptTokenCount\":8,\"totalTokenCount\":8}}\r\n\r\n";
-    expect e = {.text = "서울",
-                .finish = "",
-                .prompt = 8,
-                .completion = 0,
-                .source = KV_USAGE_SERVER,
-                .error = KV_ERR_TRUNCATED,
-                .done = false};
-    check_all_splits(&m, 200, body, &e);
+    pt_expect e = {.text = "서울",
+                   .finish = "",
+                   .prompt = 8,
+                   .completion = 0,
+                   .source = KV_USAGE_SERVER,
+                   .error = KV_ERR_TRUNCATED,
+                   .done = false};
+    pt_check_all_splits(&m, 200, body, &e);
 
     /* cut inside the last event's JSON */
     static const char cut[] =
         "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"서울\"}],\"role\":"
         "\"model\"}}]}\r\n\r\n"
         "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"은 한";
-    expect ec = {.text = "서울",
-                 .finish = "",
-                 .prompt = -1,
-                 .completion = -1,
-                 .source = KV_USAGE_MISSING,
-                 .error = KV_ERR_TRUNCATED,
-                 .done = false};
-    check_all_splits(&m, 200, cut, &ec);
+    pt_expect ec = {.text = "서울",
+                    .finish = "",
+                    .prompt = -1,
+                    .completion = -1,
+                    .source = KV_USAGE_MISSING,
+                    .error = KV_ERR_TRUNCATED,
+                    .done = false};
+    pt_check_all_splits(&m, 200, cut, &ec);
 }
 
 static void test_not_json(void **state)
 {
-    kv_model_spec m = spec(GEMINI);
-    expect e = {.text = "",
-                .finish = "",
-                .prompt = -1,
-                .completion = -1,
-                .source = KV_USAGE_MISSING,
-                .error = KV_ERR_PARSE,
-                .done = false,
-                .feed_fails = true};
-    check_all_splits(&m, 200, "data: [1, 2]\n\n", &e);
+    kv_model_spec m = pt_spec(GEMINI);
+    pt_expect e = {.text = "",
+                   .finish = "",
+                   .prompt = -1,
+                   .completion = -1,
+                   .source = KV_USAGE_MISSING,
+                   .error = KV_ERR_PARSE,
+                   .done = false,
+                   .feed_fails = true};
+    pt_check_all_splits(&m, 200, "data: [1, 2]\n\n", &e);
 }
 
 /* An error object inside a 200 stream. */
 static void test_error_in_stream(void **state)
 {
-    kv_model_spec m = spec(GEMINI);
+    kv_model_spec m = pt_spec(GEMINI);
     static const char body[] =
         "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"부분\"}]}}]}\r\n\r\n"
         "data: {\"error\":{\"code\":503,\"message\":\"The model is overloaded. Please try again "
         "later.\",\"status\":\"UNAVAILABLE\"}}\r\n\r\n"
         "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"더\"}]},\"finishReason\":"
         "\"STOP\"}]}\r\n\r\n";
-    expect e = {.text = "부분",
-                .finish = "",
-                .prompt = -1,
-                .completion = -1,
-                .source = KV_USAGE_MISSING,
-                .error = KV_ERR_OVERLOADED,
-                .message = "UNAVAILABLE: The model is overloaded. Please try again later.",
-                .done = false,
-                .feed_fails = true};
-    check_all_splits(&m, 200, body, &e);
+    pt_expect e = {.text = "부분",
+                   .finish = "",
+                   .prompt = -1,
+                   .completion = -1,
+                   .source = KV_USAGE_MISSING,
+                   .error = KV_ERR_OVERLOADED,
+                   .message = "UNAVAILABLE: The model is overloaded. Please try again later.",
+                   .done = false,
+                   .feed_fails = true};
+    pt_check_all_splits(&m, 200, body, &e);
 
     static const char internal[] =
         "data: {\"error\":{\"code\":500,\"message\":\"An internal error has occurred.\","
         "\"status\":\"INTERNAL\"}}\r\n\r\n";
-    expect ei = {.text = "",
-                 .finish = "",
-                 .prompt = -1,
-                 .completion = -1,
-                 .source = KV_USAGE_MISSING,
-                 .error = KV_ERR_STREAM,
-                 .message = "INTERNAL: An internal error has occurred.",
-                 .done = false,
-                 .feed_fails = true};
-    check_all_splits(&m, 200, internal, &ei);
+    pt_expect ei = {.text = "",
+                    .finish = "",
+                    .prompt = -1,
+                    .completion = -1,
+                    .source = KV_USAGE_MISSING,
+                    .error = KV_ERR_STREAM,
+                    .message = "INTERNAL: An internal error has occurred.",
+                    .done = false,
+                    .feed_fails = true};
+    pt_check_all_splits(&m, 200, internal, &ei);
 }
 
 /* ---- Error bodies ---- */
 
 static void check_error_body(int status, const char *body, kv_error_class want, const char *message)
 {
-    kv_model_spec m = spec(GEMINI);
-    expect e = {.text = "",
-                .finish = "",
-                .prompt = -1,
-                .completion = -1,
-                .source = KV_USAGE_MISSING,
-                .error = want,
-                .message = message,
-                .done = false};
-    check_all_splits(&m, status, body, &e);
+    pt_check_error_body(GEMINI, status, body, want, message);
 }
 
 static void test_error_bodies(void **state)
@@ -542,26 +419,17 @@ static void test_error_bodies(void **state)
 
 #define KEY "AIzaTESTKEY-0c9d8e7f6a5b"
 
-static const char *header(const kv_http_request *q, const char *name)
-{
-    size_t n = strlen(name);
-    for (int i = 0; i < q->n_headers; i++)
-        if (strncasecmp(q->headers[i], name, n) == 0 && q->headers[i][n] == ':')
-            return q->headers[i] + n + 1 + (q->headers[i][n + 1] == ' ');
-    return NULL;
-}
-
 static void test_request(void **state)
 {
-    kv_model_spec m = spec(GEMINI);
+    kv_model_spec m = pt_spec(GEMINI);
     kv_chat chat = {.system = "한국어로 답하세요.", .user = "대한민국의 수도는?"};
     kv_http_request q;
     char err[256];
     assert_int_equal(kv_provider_build(&m, &chat, KEY, &q, err, sizeof err), 0);
     assert_string_equal(q.url.p, "https://generativelanguage.googleapis.com/v1beta/models/"
                                  "gemini-2.0-flash:streamGenerateContent?alt=sse");
-    assert_string_equal(header(&q, "x-goog-api-key"), KEY);
-    assert_string_equal(header(&q, "content-type"), "application/json");
+    assert_string_equal(pt_header(&q, "x-goog-api-key"), KEY);
+    assert_string_equal(pt_header(&q, "content-type"), "application/json");
     assert_null(strstr(q.url.p, KEY));
     assert_null(strstr(q.url.p, "key="));
     assert_null(strstr(q.body.p, KEY));
@@ -594,7 +462,7 @@ static void test_request(void **state)
     kv_http_request_free(&q);
 
     /* no system prompt; temperature and output limit; a base URL of one's own */
-    m = spec("gemini:gemini-2.5-flash@http://127.0.0.1:8090/v1beta");
+    m = pt_spec("gemini:gemini-2.5-flash@http://127.0.0.1:8090/v1beta");
     m.temperature = 0.7;
     m.max_tokens = 512;
     chat.system = NULL;
@@ -623,17 +491,17 @@ static void test_request(void **state)
     kv_http_request_free(&q);
 
     /* resource names and characters that need escaping */
-    m = spec("gemini:tunedModels/my-model-1");
+    m = pt_spec("gemini:tunedModels/my-model-1");
     assert_int_equal(kv_provider_build(&m, &chat, KEY, &q, err, sizeof err), 0);
     assert_string_equal(q.url.p, "https://generativelanguage.googleapis.com/v1beta/tunedModels/"
                                  "my-model-1:streamGenerateContent?alt=sse");
     kv_http_request_free(&q);
-    m = spec("gemini:models/gemini-2.0-flash");
+    m = pt_spec("gemini:models/gemini-2.0-flash");
     assert_int_equal(kv_provider_build(&m, &chat, KEY, &q, err, sizeof err), 0);
     assert_string_equal(q.url.p, "https://generativelanguage.googleapis.com/v1beta/models/"
                                  "gemini-2.0-flash:streamGenerateContent?alt=sse");
     kv_http_request_free(&q);
-    m = spec("gemini:a b?c#d");
+    m = pt_spec("gemini:a b?c#d");
     assert_int_equal(kv_provider_build(&m, &chat, KEY, &q, err, sizeof err), 0);
     assert_string_equal(q.url.p, "https://generativelanguage.googleapis.com/v1beta/models/"
                                  "a%20b%3Fc%23d:streamGenerateContent?alt=sse");
@@ -641,13 +509,13 @@ static void test_request(void **state)
 
     /* no key: no key header */
     assert_int_equal(kv_provider_build(&m, &chat, NULL, &q, err, sizeof err), 0);
-    assert_null(header(&q, "x-goog-api-key"));
+    assert_null(pt_header(&q, "x-goog-api-key"));
     kv_http_request_free(&q);
 }
 
 static void test_request_bad_key(void **state)
 {
-    kv_model_spec m = spec(GEMINI);
+    kv_model_spec m = pt_spec(GEMINI);
     kv_chat chat = {.user = "안녕"};
     kv_http_request q;
     char err[256] = "";
