@@ -238,9 +238,10 @@ class HtmlReport(unittest.TestCase):
         d = parse(self.dom["en"])
         cells = self.cells()
         metrics = sorted({k for _, k, _ in cells})
-        self.assertEqual(metrics, ["EM", "F1", "fidelity"])
+        self.assertEqual(metrics, ["EM", "F1", "Han in ko %", "Latin in ko %", "fidelity"])
         self.assertEqual({m for m, _, _ in cells}, set(self.models))
-        self.assertEqual(len(cells), 2 * 3 * 4)  # every cell of this run has scores
+        # every cell of this run has scores; the leakage rows exist for Korean answers only
+        self.assertEqual(len(cells), 2 * 3 * 4 + 2 * 2 * 1)
         # one chart per metric, one bar per cell, in the chart of its metric
         self.assertEqual(d.svgs.count("chart"), len(metrics))
         self.assertEqual(len(d.bars), len(cells))
