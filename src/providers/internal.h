@@ -128,6 +128,16 @@ int kv_http_add_header(kv_http_request *out, char *err, size_t errlen, const cha
  * with err set. Does not delete the document. */
 int kv_http_set_json_body(kv_http_request *out, const cJSON *json, char *err, size_t errlen);
 
+/* The body and headers of an OpenAI-style request (OpenAI, Ollama, CLOVA):
+ * out->body from root, then the header lines "Content-Type: application/json",
+ * extra_header (a whole line such as "Accept: text/event-stream", or NULL)
+ * and, when api_key is non-empty, "Authorization: Bearer <api_key>". When
+ * !built (the caller ran out of memory building root) it only sets err.
+ * Returns 0, or -1 with err set. Does not delete root. */
+int kv_http_bearer_json_request(kv_http_request *out, const cJSON *root, bool built,
+                                const char *extra_header, const char *api_key, char *err,
+                                size_t errlen);
+
 /* Sets out->url to base + suffix (base has no trailing '/'). */
 void kv_http_set_url(kv_http_request *out, const char *base, const char *suffix);
 

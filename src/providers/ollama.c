@@ -158,14 +158,7 @@ int kv_ollama_build(const kv_model_spec *m, const kv_chat *chat, const char *api
         if (ok && m->max_tokens > 0)
             ok = cJSON_AddNumberToObject(opts, "num_predict", m->max_tokens) != NULL;
     }
-    int rc = -1;
-    if (!ok)
-        snprintf(err, errlen, "out of memory building the request body");
-    else if (kv_http_set_json_body(out, root, err, errlen) == 0 &&
-             kv_http_add_header(out, err, errlen, "Content-Type: application/json") == 0 &&
-             (!api_key || !*api_key ||
-              kv_http_add_header(out, err, errlen, "Authorization: Bearer %s", api_key) == 0))
-        rc = 0;
+    int rc = kv_http_bearer_json_request(out, root, ok, NULL, api_key, err, errlen);
     cJSON_Delete(root);
     cJSON_Delete(msgs);
     if (rc == 0)

@@ -344,6 +344,25 @@ int kv_http_set_json_body(kv_http_request *out, const cJSON *json, char *err, si
     return 0;
 }
 
+int kv_http_bearer_json_request(kv_http_request *out, const cJSON *root, bool built,
+                                const char *extra_header, const char *api_key, char *err,
+                                size_t errlen)
+{
+    if (!built) {
+        snprintf(err, errlen, "out of memory building the request body");
+        return -1;
+    }
+    if (kv_http_set_json_body(out, root, err, errlen) != 0 ||
+        kv_http_add_header(out, err, errlen, "Content-Type: application/json") != 0)
+        return -1;
+    if (extra_header && kv_http_add_header(out, err, errlen, "%s", extra_header) != 0)
+        return -1;
+    if (api_key && *api_key &&
+        kv_http_add_header(out, err, errlen, "Authorization: Bearer %s", api_key) != 0)
+        return -1;
+    return 0;
+}
+
 void kv_http_set_url(kv_http_request *out, const char *base, const char *suffix)
 {
     kv_buf_clear(&out->url);
