@@ -249,7 +249,7 @@ static inline uint32_t word_id(kv_chrf *c, const char *s, size_t n, size_t a, si
         e = &c->wtab[j];
         empty = e->gen != c->wgen;
         bool same = e->k1 == k1 && e->k2 == k2 && e->len == len;
-        if (same && len > 16)
+        if (same && !empty && len > 16) /* a stale slot's bytes may be gone */
             same = memcmp(e->p, s + a, len) == 0;
         if (empty | same)
             break;

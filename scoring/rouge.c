@@ -272,22 +272,30 @@ static inline uint32_t intern_key(kv_rouge *r, uint64_t k1, uint64_t k2, size_t 
     if (((size_t)r->nids + 1) * 2 > r->tab_used)
         table_grow(r);
     size_t mask = r->tab_used - 1, j = tab_home(r, k1, k2, (uint32_t)len);
+    tslot *e;
+    bool empty;
     for (;;) {
-        tslot *e = &r->tab[j];
-        if (e->gen != r->gen) {
-            e->k1 = k1;
-            e->k2 = k2;
-            e->p = p;
-            e->len = (uint32_t)len;
-            e->gen = r->gen;
-            e->id = r->nids++;
-            return e->id;
-        }
-        if (e->k1 == k1 && e->k2 == k2 && e->len == len &&
-            (len <= 16 || memcmp(e->p, p, len) == 0))
-            return e->id;
+        e = &r->tab[j];
+        empty = e->gen != r->gen;
+        bool same = e->k1 == k1 && e->k2 == k2 && e->len == len;
+        if (same && !empty && len > 16) /* a stale slot's bytes may be gone */
+            same = memcmp(e->p, p, len) == 0;
+        if (empty | same)
+            break;
         j = (j + 1) & mask;
     }
+    /* new and known tokens take the same path (no unpredictable branch):
+     * rewriting a known token's keys stores what is there already, and its
+     * bytes at p are equal to those at e->p */
+    uint32_t id = empty ? r->nids : e->id;
+    e->k1 = k1;
+    e->k2 = k2;
+    e->p = p;
+    e->len = (uint32_t)len;
+    e->gen = r->gen;
+    e->id = id;
+    r->nids += empty;
+    return id;
 }
 
 /* The id of the token s[a .. a+len), s having n bytes. */
@@ -474,6 +482,14 @@ static inline void masks64(const unsigned char *u, bool ws, uint64_t *a, uint64_
 #endif
     *a = ma;
     *c = mc;
+}
+
+static inline size_t popcount64(uint64_t x)
+{
+    x = x - ((x >> 1) & 0x5555555555555555ull);
+    x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+    x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0Full;
+    return (size_t)((x * 0x0101010101010101ull) >> 56);
 }
 
 static inline size_t ctz64(uint64_t x)
@@ -777,7 +793,7 @@ static size_t lcs_bits(kv_rouge *r, const uint32_t *a, size_t na, const uint32_t
             v = (v + (v & m)) | (v & ~m);
         }
         uint64_t live = na == 64 ? ~(uint64_t)0 : (((uint64_t)1 << na) - 1);
-        return (size_t)__builtin_popcountll(~v & live);
+        return popcount64(~v & live);
     }
     for (size_t k = 0; k < nb; k++)
         memset(M + (size_t)b[k] * W, 0, W * sizeof *M);
@@ -805,7 +821,7 @@ static size_t lcs_bits(kv_rouge *r, const uint32_t *a, size_t na, const uint32_t
         uint64_t live = ~(uint64_t)0;
         if (w == W - 1 && na % 64)
             live = ((uint64_t)1 << (na % 64)) - 1;
-        lcs += (size_t)__builtin_popcountll(~V[w] & live);
+        lcs += popcount64(~V[w] & live);
     }
     return lcs;
 }
