@@ -99,13 +99,7 @@ int kv_anthropic_build(const kv_model_spec *m, const kv_chat *chat, const char *
     return 0;
 }
 
-typedef struct anthropic_parser {
-    kv_parser base;
-    kv_sse sse;
-    kv_response *r; /* the response being filled, during a feed */
-    int64_t now_ns; /* arrival time of the bytes being fed */
-    bool flushing;  /* dispatching an event the body did not terminate */
-} anthropic_parser;
+typedef kv_sse_parser anthropic_parser;
 
 static int64_t json_int(const cJSON *obj, const char *key, int64_t fallback)
 {
@@ -220,28 +214,6 @@ static int on_event(void *ctx, const char *event, size_t event_len, const char *
     return rc;
 }
 
-static int anthropic_feed(kv_parser *base, const char *bytes, size_t n, int64_t now_ns,
-                          kv_response *r)
-{
-    anthropic_parser *p = (anthropic_parser *)base;
-    p->r = r;
-    p->now_ns = now_ns;
-    return kv_sse_feed(&p->sse, bytes, n, on_event, p) != 0 ? -1 : 0;
-}
-
-/* A body whose last event lacks its blank line: two newlines end the line
- * (or the '\r' already seen) and dispatch the event. */
-static void anthropic_finish(kv_parser *base, kv_response *r)
-{
-    anthropic_parser *p = (anthropic_parser *)base;
-    if (!kv_sse_pending(&p->sse))
-        return;
-    p->r = r;
-    p->now_ns = base->last_ns;
-    p->flushing = true;
-    kv_sse_feed(&p->sse, "\n\n", 2, on_event, p);
-}
-
 static void anthropic_error_body(kv_parser *base, int http_status, const char *body, size_t n,
                                  kv_response *r)
 {
@@ -252,23 +224,14 @@ static void anthropic_error_body(kv_parser *base, int http_status, const char *b
     cJSON_Delete(root);
 }
 
-static void anthropic_free(kv_parser *base)
-{
-    anthropic_parser *p = (anthropic_parser *)base;
-    kv_sse_free(&p->sse);
-    free(p);
-}
-
 static const kv_parser_ops anthropic_ops = {
-    .feed = anthropic_feed,
-    .finish = anthropic_finish,
+    .feed = kv_sse_parser_feed,
+    .finish = kv_sse_parser_finish,
     .error_body = anthropic_error_body,
-    .free = anthropic_free,
+    .free = kv_sse_parser_free,
 };
 
 kv_parser *kv_anthropic_parser_new(const kv_model_spec *m)
 {
-    anthropic_parser *p = kv_xcalloc(1, sizeof *p);
-    p->base.ops = &anthropic_ops;
-    return &p->base;
+    return kv_sse_parser_new(&anthropic_ops, on_event);
 }

@@ -145,13 +145,7 @@ int kv_gemini_build(const kv_model_spec *m, const kv_chat *chat, const char *api
     return 0;
 }
 
-typedef struct gemini_parser {
-    kv_parser base;
-    kv_sse sse;
-    kv_response *r; /* the response being filled, during a feed */
-    int64_t now_ns; /* arrival time of the bytes being fed */
-    bool flushing;  /* dispatching an event the body did not terminate */
-} gemini_parser;
+typedef kv_sse_parser gemini_parser;
 
 static const char *json_string(const cJSON *obj, const char *key)
 {
@@ -267,28 +261,6 @@ static int on_event(void *ctx, const char *event, size_t event_len, const char *
     return 0;
 }
 
-static int gemini_feed(kv_parser *base, const char *bytes, size_t n, int64_t now_ns, kv_response *r)
-{
-    gemini_parser *p = (gemini_parser *)base;
-    p->r = r;
-    p->now_ns = now_ns;
-    return kv_sse_feed(&p->sse, bytes, n, on_event, p) != 0 ? -1 : 0;
-}
-
-/* A body whose last event lacks its blank line (Gemini's last chunk often
- * ends the body right after its data line): two newlines end the line (or
- * the '\r' already seen) and dispatch the event. */
-static void gemini_finish(kv_parser *base, kv_response *r)
-{
-    gemini_parser *p = (gemini_parser *)base;
-    if (!kv_sse_pending(&p->sse))
-        return;
-    p->r = r;
-    p->now_ns = base->last_ns;
-    p->flushing = true;
-    kv_sse_feed(&p->sse, "\n\n", 2, on_event, p);
-}
-
 static void gemini_error_body(kv_parser *base, int http_status, const char *body, size_t n,
                               kv_response *r)
 {
@@ -300,23 +272,14 @@ static void gemini_error_body(kv_parser *base, int http_status, const char *body
     cJSON_Delete(root);
 }
 
-static void gemini_free(kv_parser *base)
-{
-    gemini_parser *p = (gemini_parser *)base;
-    kv_sse_free(&p->sse);
-    free(p);
-}
-
 static const kv_parser_ops gemini_ops = {
-    .feed = gemini_feed,
-    .finish = gemini_finish,
+    .feed = kv_sse_parser_feed,
+    .finish = kv_sse_parser_finish,
     .error_body = gemini_error_body,
-    .free = gemini_free,
+    .free = kv_sse_parser_free,
 };
 
 kv_parser *kv_gemini_parser_new(const kv_model_spec *m)
 {
-    gemini_parser *p = kv_xcalloc(1, sizeof *p);
-    p->base.ops = &gemini_ops;
-    return &p->base;
+    return kv_sse_parser_new(&gemini_ops, on_event);
 }

@@ -43,6 +43,7 @@
 
 #include "src/buf.h"
 #include "src/providers/provider.h"
+#include "src/stream.h"
 
 typedef struct kv_parser_ops {
     /* Feeds 2xx body bytes that arrived at now_ns. Returns 0, or -1 after
@@ -69,6 +70,31 @@ struct kv_parser {
     kv_buf error_body; /* non-2xx body (first KV_ERROR_BODY_MAX bytes), owned by provider.c */
     int64_t last_ns;   /* time of the last feed, for events flushed at finish */
 };
+
+/* A parser whose 2xx body is server-sent events, each handed to on_event
+ * with the parser as ctx (Anthropic, Gemini). The ops are the kv_sse_parser_*
+ * functions below plus the provider's own error_body. */
+typedef struct kv_sse_parser {
+    kv_parser base;
+    kv_sse sse;
+    kv_sse_cb on_event;
+    kv_response *r; /* the response being filled, during a feed */
+    int64_t now_ns; /* arrival time of the bytes being fed */
+    bool flushing;  /* dispatching an event the body did not terminate */
+} kv_sse_parser;
+
+/* A new kv_sse_parser with base.ops = ops (defined in provider.c). */
+kv_parser *kv_sse_parser_new(const kv_parser_ops *ops, kv_sse_cb on_event);
+/* ops->feed: the bytes to the SSE parser, each complete event to on_event. */
+int kv_sse_parser_feed(kv_parser *base, const char *bytes, size_t n, int64_t now_ns,
+                       kv_response *r);
+/* ops->finish: a body whose last event lacks its blank line (Gemini's last
+ * chunk often ends the body right after its data line): two newlines end the
+ * line (or the '\r' already seen) and dispatch the event, with flushing set
+ * and at the last feed's time. */
+void kv_sse_parser_finish(kv_parser *base, kv_response *r);
+/* ops->free. */
+void kv_sse_parser_free(kv_parser *base);
 
 /* Per-provider entry points (see above). */
 int kv_openai_build(const kv_model_spec *m, const kv_chat *chat, const char *api_key,

@@ -306,6 +306,42 @@ void kv_response_finish_reason(kv_response *r, const char *reason)
     snprintf(r->finish_reason, sizeof r->finish_reason, "%s", reason ? reason : "");
 }
 
+/* ---- SSE parsers ---- */
+
+kv_parser *kv_sse_parser_new(const kv_parser_ops *ops, kv_sse_cb on_event)
+{
+    kv_sse_parser *p = kv_xcalloc(1, sizeof *p);
+    p->base.ops = ops;
+    p->on_event = on_event;
+    return &p->base;
+}
+
+int kv_sse_parser_feed(kv_parser *base, const char *bytes, size_t n, int64_t now_ns, kv_response *r)
+{
+    kv_sse_parser *p = (kv_sse_parser *)base;
+    p->r = r;
+    p->now_ns = now_ns;
+    return kv_sse_feed(&p->sse, bytes, n, p->on_event, p) != 0 ? -1 : 0;
+}
+
+void kv_sse_parser_finish(kv_parser *base, kv_response *r)
+{
+    kv_sse_parser *p = (kv_sse_parser *)base;
+    if (!kv_sse_pending(&p->sse))
+        return;
+    p->r = r;
+    p->now_ns = base->last_ns;
+    p->flushing = true;
+    kv_sse_feed(&p->sse, "\n\n", 2, p->on_event, p);
+}
+
+void kv_sse_parser_free(kv_parser *base)
+{
+    kv_sse_parser *p = (kv_sse_parser *)base;
+    kv_sse_free(&p->sse);
+    free(p);
+}
+
 /* ---- HTTP requests ---- */
 
 int kv_http_add_header(kv_http_request *out, char *err, size_t errlen, const char *fmt, ...)
