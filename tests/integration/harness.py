@@ -1,10 +1,12 @@
 """Shared pieces of koeval's integration tests: paths, the loopback server,
-running the koeval binary, and reading the SQLite store. Standard library only."""
+llama.cpp's llama-server, running the koeval binary, and reading the SQLite
+store. Standard library only."""
 import json
 import os
 import random
 import sqlite3
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.request
@@ -14,6 +16,8 @@ SOURCE = os.environ.get("KOEVAL_SOURCE_DIR") or os.path.abspath(
 KOEVAL = os.environ.get("KOEVAL_BINARY") or os.path.join(SOURCE, "build", "koeval")
 SUITE = os.path.join(SOURCE, "corpora", "starter", "starter.jsonl")
 LOOPBACK = os.path.join(SOURCE, "tests", "server", "loopback.py")
+# The trained 260K-parameter model in ../shared (absent in a fresh clone).
+SHARED_MODEL = os.path.join(SOURCE, "..", "shared", "models", "stories260K.gguf")
 
 
 class Loopback:
@@ -53,6 +57,61 @@ class Loopback:
             self.proc.wait()
         self.proc.stdout.close()
         self.proc.stderr.close()
+
+
+def llama_server_binary():
+    """The llama-server that scripts/llama-server.sh builds (once, then cached)."""
+    out = subprocess.run([os.path.join(SOURCE, "scripts", "llama-server.sh")],
+                         capture_output=True, text=True, timeout=3000)
+    if out.returncode != 0:
+        raise RuntimeError("scripts/llama-server.sh failed: " + out.stderr[-2000:])
+    return out.stdout.strip().splitlines()[-1]
+
+
+def model_path(tmp):
+    """SHARED_MODEL, or (when ../shared/models is absent) a random-weight model
+    made in tmp."""
+    if os.path.exists(SHARED_MODEL):
+        return SHARED_MODEL
+    print("../shared/models is absent: making a random-weight model", file=sys.stderr)
+    path = os.path.join(tmp, "random.gguf")
+    subprocess.run([os.path.join(SOURCE, "scripts", "make-random-model.sh"), path],
+                   check=True, capture_output=True, timeout=600)
+    return path
+
+
+class LlamaServerProcess:
+    """llama.cpp's llama-server serving `model` on a free 127.0.0.1 port (4096
+    context, 4 slots, --no-jinja), its output in log_path; ready (GET /health
+    is 200) when the constructor returns."""
+
+    def __init__(self, model, log_path):
+        self.port = free_port()
+        self.url = "http://127.0.0.1:%d" % self.port
+        self.log = open(log_path, "w")
+        self.proc = subprocess.Popen(
+            [llama_server_binary(), "-m", model, "--host", "127.0.0.1", "--port",
+             str(self.port), "-c", "4096", "--parallel", "4", "--no-jinja"],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        url = self.url + "/health"
+
+        def healthy():
+            try:
+                with urllib.request.urlopen(url, timeout=2) as r:
+                    return r.status == 200
+            except Exception:
+                return self.proc.poll() is not None
+        if not wait_until(healthy, 120) or self.proc.poll() is not None:
+            raise RuntimeError("llama-server did not start")
+
+    def close(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
 
 
 def koeval(*args, env=None, timeout=300):

@@ -1,62 +1,32 @@
 """koeval import flores → koeval run, end to end: the FLORES-200 devtest files
 in ../shared/corpora/flores200_devtest become a ko/en/ja/zh translation suite
 (100 items, 400 records), which koeval runs against llama.cpp's own
-llama-server on 127.0.0.1 (started as test_llama_server.py does) and reports
-as the per-language chrF2 table. Exits 77 (skipped) when ../shared is
-absent: the FLORES files are needed."""
+llama-server on 127.0.0.1 (harness.LlamaServerProcess, as test_llama_server.py
+does) and reports as the per-language chrF2 table. Exits 77 (skipped) when
+../shared is absent: the FLORES files are needed."""
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import unittest
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import SOURCE, db_rows, free_port, koeval, wait_until  # noqa: E402
+from harness import SHARED_MODEL, SOURCE, LlamaServerProcess, db_rows, koeval  # noqa: E402
 
 FLORES = os.path.join(SOURCE, "..", "shared", "corpora", "flores200_devtest")
-MODEL = os.path.join(SOURCE, "..", "shared", "models", "stories260K.gguf")
-
-
-def llama_server():
-    out = subprocess.run([os.path.join(SOURCE, "scripts", "llama-server.sh")],
-                         capture_output=True, text=True, timeout=3000)
-    if out.returncode != 0:
-        raise RuntimeError("scripts/llama-server.sh failed: " + out.stderr[-2000:])
-    return out.stdout.strip().splitlines()[-1]
+MODEL = SHARED_MODEL
 
 
 class ImportFlores(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="koeval-flores-")
-        cls.port = free_port()
-        cls.log = open(os.path.join(cls.tmp, "server.log"), "w")
-        cls.proc = subprocess.Popen(
-            [llama_server(), "-m", MODEL, "--host", "127.0.0.1", "--port", str(cls.port),
-             "-c", "4096", "--parallel", "4", "--no-jinja"],
-            stdout=cls.log, stderr=subprocess.STDOUT)
-        url = "http://127.0.0.1:%d/health" % cls.port
-
-        def healthy():
-            try:
-                with urllib.request.urlopen(url, timeout=2) as r:
-                    return r.status == 200
-            except Exception:
-                return cls.proc.poll() is not None
-        if not wait_until(healthy, 120) or cls.proc.poll() is not None:
-            raise RuntimeError("llama-server did not start")
+        cls.server = LlamaServerProcess(MODEL, os.path.join(cls.tmp, "server.log"))
+        cls.port = cls.server.port
 
     @classmethod
     def tearDownClass(cls):
-        cls.proc.terminate()
-        try:
-            cls.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            cls.proc.kill()
-            cls.proc.wait()
-        cls.log.close()
+        cls.server.close()
 
     def test_import_then_run(self):
         suite = os.path.join(self.tmp, "flores.jsonl")

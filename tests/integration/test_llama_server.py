@@ -5,71 +5,30 @@ the llama.cpp source that npm's node-llama-cpp 3.21.1 ships, then cached); the
 model from ../shared/models, or a random-weight model the project makes."""
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import unittest
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import SOURCE, SUITE, db_rows, free_port, koeval, wait_until  # noqa: E402
-
-# The trained 260K-parameter model writes valid text deterministically; a
-# random-weight model (all a fresh clone can make) writes byte soup that
-# llama-server itself sometimes refuses mid-stream, which koeval must then
-# count as infra failures.
-SHARED_MODEL = os.path.join(SOURCE, "..", "shared", "models", "stories260K.gguf")
-
-
-def llama_server():
-    out = subprocess.run([os.path.join(SOURCE, "scripts", "llama-server.sh")],
-                         capture_output=True, text=True, timeout=3000)
-    if out.returncode != 0:
-        raise RuntimeError("scripts/llama-server.sh failed: " + out.stderr[-2000:])
-    return out.stdout.strip().splitlines()[-1]
-
-
-def model_path(tmp):
-    if os.path.exists(SHARED_MODEL):
-        return SHARED_MODEL
-    print("../shared/models is absent: making a random-weight model", file=sys.stderr)
-    path = os.path.join(tmp, "random.gguf")
-    subprocess.run([os.path.join(SOURCE, "scripts", "make-random-model.sh"), path],
-                   check=True, capture_output=True, timeout=600)
-    return path
+from harness import (SHARED_MODEL, SUITE, LlamaServerProcess, db_rows, koeval,  # noqa: E402
+                     model_path)
 
 
 class LlamaServer(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="koeval-llama-")
-        cls.port = free_port()
+        # The trained 260K-parameter model (SHARED_MODEL) writes valid text
+        # deterministically; a random-weight model (all a fresh clone can make)
+        # writes byte soup that llama-server itself sometimes refuses
+        # mid-stream, which koeval must then count as infra failures.
         cls.trained = os.path.exists(SHARED_MODEL)
-        cls.log = open(os.path.join(cls.tmp, "server.log"), "w")
-        cls.proc = subprocess.Popen(
-            [llama_server(), "-m", model_path(cls.tmp), "--host", "127.0.0.1", "--port",
-             str(cls.port), "-c", "4096", "--parallel", "4", "--no-jinja"],
-            stdout=cls.log, stderr=subprocess.STDOUT)
-        url = "http://127.0.0.1:%d/health" % cls.port
-
-        def healthy():
-            try:
-                with urllib.request.urlopen(url, timeout=2) as r:
-                    return r.status == 200
-            except Exception:
-                return cls.proc.poll() is not None
-        if not wait_until(healthy, 120) or cls.proc.poll() is not None:
-            raise RuntimeError("llama-server did not start")
+        cls.server = LlamaServerProcess(model_path(cls.tmp), os.path.join(cls.tmp, "server.log"))
+        cls.port = cls.server.port
 
     @classmethod
     def tearDownClass(cls):
-        cls.proc.terminate()
-        try:
-            cls.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            cls.proc.kill()
-            cls.proc.wait()
-        cls.log.close()
+        cls.server.close()
 
     def test_run_streams_repeats_and_reports(self):
         db = os.path.join(self.tmp, "run.db")
