@@ -274,27 +274,104 @@ static void plain_number(const char *s, size_t n, double scale, kv_buf *out)
     kv_buf_put(out, tmp, strlen(tmp));
 }
 
-/* The multiplier of a Korean unit word right after position i, or 1. */
-static double korean_unit(const char *s, size_t n, size_t i)
+/* The multiplier of the Korean unit word at s[*i] (천 10^3, 만 10^4, 억 10^8,
+ * 조 10^12), advancing *i past it; 0 when there is none. */
+static double unit_at(const char *s, size_t n, size_t *i)
 {
-    while (i < n && s[i] == ' ')
-        i++;
-    if (i + 3 > n)
-        return 1.0;
-    size_t j = i;
+    if (*i >= n || (unsigned char)s[*i] < 0x80)
+        return 0;
+    size_t j = *i;
     uint32_t cp = kv_utf8_next(s, n, &j);
-    switch (cp) {
-    case 0xCC9C: /* 천 */
-        return 1e3;
-    case 0xB9CC: /* 만 */
-        return 1e4;
-    case 0xC5B5: /* 억 */
-        return 1e8;
-    case 0xC870: /* 조 */
-        return 1e12;
-    default:
-        return 1.0;
+    double m = cp == 0xCC9C ? 1e3 : cp == 0xB9CC ? 1e4 : cp == 0xC5B5 ? 1e8 : cp == 0xC870 ? 1e12 : 0;
+    if (m)
+        *i = j;
+    return m;
+}
+
+/* A number written with Korean units starting at s[i] ("2만 4천" = 24000,
+ * "3억 5천만" = 350000000, "1,234만" = 12340000), read the way Korean groups
+ * digits: 천 multiplies within a group, 만/억/조 close a group. Writes the
+ * value to *out and returns true when at least one unit was used. */
+static bool korean_number(const char *s, size_t n, size_t i, double *out)
+{
+    double total = 0, group = 0;
+    bool units = false;
+    for (;;) {
+        while (i < n && s[i] == ' ')
+            i++;
+        double cur = -1;
+        if (i < n && (s[i] >= '0' && s[i] <= '9')) {
+            char buf[64];
+            size_t k = 0;
+            while (i < n && k + 1 < sizeof buf &&
+                   ((s[i] >= '0' && s[i] <= '9') || s[i] == ',' || s[i] == '.')) {
+                if (s[i] != ',')
+                    buf[k++] = s[i];
+                i++;
+            }
+            buf[k] = '\0';
+            cur = strtod(buf, NULL);
+            while (i < n && s[i] == ' ')
+                i++;
+        }
+        double m = unit_at(s, n, &i);
+        if (m == 1e3) {
+            group += (cur >= 0 ? cur : 1) * 1e3;
+        } else if (m > 0) {
+            double g = group + (cur >= 0 ? cur : 0);
+            total += (g > 0 ? g : 1) * m;
+            group = 0;
+        } else {
+            if (cur >= 0)
+                group += cur;
+            break;
+        }
+        units = true;
     }
+    *out = total + group;
+    return units;
+}
+
+/* Where a Korean compound number that ends with the digits at s[start]
+ * begins: "3억 5천만" found at "5" begins at "3". Each unit word is 3 bytes. */
+static size_t compound_start(const char *s, size_t start)
+{
+    for (;;) {
+        size_t i = start;
+        while (i > 0 && s[i - 1] == ' ')
+            i--;
+        if (i < 3)
+            return start;
+        size_t u = i - 3, j = u;
+        if (unit_at(s, i, &j) == 0 || j != i)
+            return start;
+        size_t d = u;
+        while (d > 0 && s[d - 1] == ' ')
+            d--;
+        size_t k = d;
+        while (k > 0 && ((s[k - 1] >= '0' && s[k - 1] <= '9') || s[k - 1] == ','))
+            k--;
+        if (k == d)
+            return start; /* a unit with no number before it */
+        start = k;
+    }
+}
+
+/* Writes the number at s[start..end) to out, reading Korean units around it
+ * when asked. */
+static void number_at(const char *s, size_t n, size_t start, size_t end, bool korean_units,
+                      kv_buf *out)
+{
+    double v;
+    if (korean_units && korean_number(s, n, compound_start(s, start), &v)) {
+        kv_buf_clear(out);
+        if (v == floor(v) && fabs(v) < 1e18)
+            kv_buf_printf(out, "%.0f", v);
+        else
+            kv_buf_printf(out, "%.15g", v);
+        return;
+    }
+    plain_number(s + start, end - start, 1.0, out);
 }
 
 kv_extract_status kv_extract_number(const kv_extractor *x, const char *s, size_t n,
@@ -340,7 +417,7 @@ kv_extract_status kv_extract_number(const kv_extractor *x, const char *s, size_t
         from = me;
     }
     if (boxed && match_at(x, RX_NUMBER, p, box_e, box_s, 1, &ms, &me, &gs, &ge)) {
-        plain_number(p + gs, ge - gs, korean_units ? korean_unit(p, box_e, ge) : 1.0, out);
+        number_at(p, box_e, gs, ge, korean_units, out);
         st = KV_EXTRACT_OK;
     }
     /* 2. the last number after an answer marker */
@@ -358,7 +435,7 @@ kv_extract_status kv_extract_number(const kv_extractor *x, const char *s, size_t
             /* a trailing ',' belongs to the sentence, not the number */
             while (be > bs && p[be - 1] == ',')
                 be--;
-            plain_number(p + bs, be - bs, korean_units ? korean_unit(p, len, be) : 1.0, out);
+            number_at(p, len, bs, be, korean_units, out);
             st = KV_EXTRACT_OK;
         }
     }
@@ -374,7 +451,7 @@ kv_extract_status kv_extract_number(const kv_extractor *x, const char *s, size_t
             from = me;
         }
         if (got) {
-            plain_number(p + bs, be - bs, korean_units ? korean_unit(p, len, be) : 1.0, out);
+            number_at(p, len, bs, be, korean_units, out);
             st = KV_EXTRACT_OK;
         }
     }

@@ -149,7 +149,8 @@ static int evaluate(kv_evaluator *ev, const kv_item *item, const char *a, size_t
     case KV_TASK_MATH: {
         out->metric = "accuracy";
         kv_buf_clear(&ev->tmp);
-        bool ko_units = strncmp(item->lang, "ko", 2) == 0;
+        /* Korean units only where the item declares them */
+        bool ko_units = item->units != NULL;
         out->status = kv_extract_number(ev->x, a, an, ko_units, &ev->tmp);
         if (out->status == KV_EXTRACT_OK) {
             copy_extracted(out, ev->tmp.p, ev->tmp.len);
@@ -193,6 +194,9 @@ static int evaluate(kv_evaluator *ev, const kv_item *item, const char *a, size_t
         out->status = kv_strip_reasoning(ev->x, a, an, &ev->tmp);
         if (out->status != KV_EXTRACT_OK || item->n_references == 0) {
             out->metric = item->task == KV_TASK_OPEN ? "ROUGE-L" : "chrF2";
+            /* no reference: nothing to compare with (not a zero) */
+            if (item->n_references == 0)
+                out->value = NAN;
             return 0;
         }
         size_t *lens = kv_xmalloc(item->n_references * sizeof *lens);

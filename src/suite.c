@@ -575,8 +575,9 @@ static int manifest_finish(loader *L)
 
 /* ---- records ---- */
 
-static const char *const record_fields[] = {"id",         "lang",    "task",   "prompt",
-                                            "references", "choices", "answer", "target_lang"};
+static const char *const record_fields[] = {"id",      "lang",   "task",        "prompt",
+                                            "references", "choices", "answer", "target_lang",
+                                            "units"};
 
 /* A string field of a record. Absent (or null) gives *out = NULL, which is
  * an error when `required`; an empty string is always an error. */
@@ -671,7 +672,7 @@ static int add_record(loader *L, size_t line, const cJSON *rec)
         }
     }
 
-    const char *id, *lang, *task_s, *prompt, *answer, *target;
+    const char *id, *lang, *task_s, *prompt, *answer, *target, *units;
     kv_task task;
     if ((rc = rec_string(L, line, rec, "id", true, &id)) ||
         (rc = rec_string(L, line, rec, "lang", true, &lang)))
@@ -689,15 +690,22 @@ static int add_record(loader *L, size_t line, const cJSON *rec)
         return rc;
 
     kv_item it = {0};
-    bool needs_refs = task == KV_TASK_QA || task == KV_TASK_TRANSLATE || task == KV_TASK_OPEN;
+    /* an open item may come without a reference: it is then scored for
+     * language fidelity and consistency only */
+    bool needs_refs = task == KV_TASK_QA || task == KV_TASK_TRANSLATE;
     if ((rc = rec_strings(L, line, rec, "references", needs_refs, &it.references,
                           &it.n_references)) ||
         (rc = rec_strings(L, line, rec, "choices", task == KV_TASK_MCQ, &it.choices,
                           &it.n_choices)) ||
         (rc = rec_string(L, line, rec, "answer", task == KV_TASK_MCQ || task == KV_TASK_MATH,
                          &answer)) ||
-        (rc = rec_string(L, line, rec, "target_lang", false, &target)))
+        (rc = rec_string(L, line, rec, "target_lang", false, &target)) ||
+        (rc = rec_string(L, line, rec, "units", false, &units)))
         return rc;
+    if (units && strcmp(units, "ko") != 0)
+        return fail(L->err, L->errlen, KV_SUITE_EFIELD,
+                    "%s:%zu: field \"units\": \"%s\" is not a known unit system (ko)", L->path,
+                    line, units);
     if (it.n_choices == 1 || it.n_choices > 26)
         return fail(L->err, L->errlen, KV_SUITE_EFIELD,
                     "%s:%zu: field \"choices\" has %zu choice%s; an item needs 2 to 26 (A–Z)",
@@ -765,6 +773,7 @@ static int add_record(loader *L, size_t line, const cJSON *rec)
     it.answer = answer ? arena_strdup(&x->arena, answer) : NULL;
     it.target_lang =
         target && strcmp(target, lang) != 0 ? arena_strdup(&x->arena, target) : it.lang;
+    it.units = units ? "ko" : NULL;
     it.line = line;
     it.id_index = ik;
     it.lang_index = (size_t)lk;

@@ -12,8 +12,9 @@
  *               digits and '-', starting with 2–8 letters)
  *   task        required: qa, mcq, math, translate or open
  *   prompt      required, non-empty
- *   references  array of strings, at least one; required for qa, translate
- *               and open, optional for mcq and math
+ *   references  array of strings, at least one; required for qa and
+ *               translate, optional for open (without one an open item is
+ *               scored for fidelity and consistency only), mcq and math
  *   choices     array of 2–26 strings; required for mcq
  *   answer      required for mcq (one letter among the choices: "A"… ) and
  *               math (a plain decimal number: an optional '-', digits, and an
@@ -21,6 +22,8 @@
  *               so "24000", "-3", "12.5"); optional for other tasks
  *   target_lang optional language tag: the language the answer must be in
  *               (translate items asking for another language); default lang
+ *   units       optional "ko": numbers in answers may use Korean units
+ *               (3만 = 30000, 2억, 5천, 1조) — math items only use them
  *
  * The file may start with a UTF-8 BOM, may use CRLF line ends, and may hold
  * blank lines (skipped); a record line may be up to KV_SUITE_MAX_LINE_BYTES.
@@ -90,6 +93,7 @@ typedef struct kv_item {
     const char *answer;      /* mcq: gold letter "A"…; math: number string as
                                 written ("24000"); other tasks: as given, or
                                 NULL when the record has none */
+    const char *units;       /* "ko" when the item declares Korean number units, else NULL */
     const char *target_lang; /* language the answer must be in; never NULL
                                 (equal to lang unless the record says otherwise) */
     size_t line;             /* 1-based line of the record in the JSONL file */

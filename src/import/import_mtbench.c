@@ -10,7 +10,8 @@
  *
  * Only the first turn is asked (a suite item is one prompt). Its references
  * are the inline reference for turn 1, then the reference answer's turn 1.
- * An open item needs a reference in every language, so questions without
+ * An open item without a reference is kept (scored for fidelity and
+ * consistency only), so questions without
  * one in some language are left out and counted (the note says how many).
  * Korean and English records pair by question_id; KoMT-Bench adapted some
  * questions rather than translating them (same id = same slot and
@@ -252,10 +253,8 @@ int kv_import_mtbench(kv_import_ctx *ctx)
         }
         if (rc)
             break;
-        if (!complete) {
-            skipped++;
-            continue;
-        }
+        if (!complete)
+            skipped++; /* kept: an open item without a reference (fidelity, consistency) */
         char id[160];
         snprintf(id, sizeof id, "mtbench-%s", q0->qid);
         size_t item = kv_imp_item(ctx, id, q0->path, q0->line);
@@ -283,8 +282,9 @@ int kv_import_mtbench(kv_import_ctx *ctx)
     if (!rc && skipped) {
         ctx->n_skipped = skipped;
         snprintf(ctx->note, sizeof ctx->note,
-                 "%zu of %zu questions left out: no reference answer in %s (an open item needs "
-                 "one in every language; add reference answer files)",
+                 "%zu of %zu questions have no reference answer in %s: they are kept as open "
+                 "items scored for language fidelity and consistency only (add reference "
+                 "answer files for ROUGE-L and chrF)",
                  skipped, by_lang[0]->n, missing_in);
     }
     for (size_t k = 0; k < nq; k++) {

@@ -395,9 +395,9 @@ static void test_komt_real(void **state)
     import(&r, "komt-bench", files, 4, NULL, "mt.jsonl");
     if (r.rc)
         fail_msg("%s", r.err);
-    /* ids with a reference in en: 39 inline + 123 (GPT-4 answer only) − 133
-     * (empty inline turn-1 reference, no English GPT-4 answer) */
-    assert_int_equal(r.res.n_items, 39);
+    /* every question is an item; 41 have no reference in en (empty inline
+     * turn-1 reference and no English GPT-4 answer) and are kept without one */
+    assert_int_equal(r.res.n_items, 80);
     assert_int_equal(r.res.n_skipped, 41);
     assert_string_equal(r.suite.manifest.languages[0], "ko");
     assert_string_equal(r.suite.manifest.pivot, "en");
@@ -424,10 +424,10 @@ static void test_komt_real(void **state)
         fail_msg("%s", r.err);
     assert_int_equal(r.res.n_items, 80);
     kv_suite_free(&r.suite);
-    /* questions only: the 38 ids with a non-empty inline reference */
+    /* questions only: all 80, references where the inline one is non-empty */
     import(&r, "mtbench", files, 2, NULL, "mtq.jsonl");
     assert_int_equal(r.rc, 0);
-    assert_int_equal(r.res.n_items, 38);
+    assert_int_equal(r.res.n_items, 80);
     kv_suite_free(&r.suite);
 }
 

@@ -111,6 +111,21 @@ static void test_b13_thousands_separators(void **state)
     kv_buf out = {0};
     assert_int_equal(kv_extract_number(x, "정답은 3만 원", 18, true, &out), KV_EXTRACT_OK);
     assert_string_equal(out.p, "30000");
+    /* compound Korean numbers: 천 inside a group, 만/억 closing groups */
+    const char *ko[][2] = {{"정답은 2만 4천 원입니다.", "24000"},
+                           {"총 3억 5천만 원", "350000000"},
+                           {"답: 1,234만", "12340000"},
+                           {"모두 5천 개", "5000"},
+                           {"답은 12입니다", "12"}};
+    for (size_t i = 0; i < sizeof ko / sizeof ko[0]; i++) {
+        assert_int_equal(kv_extract_number(x, ko[i][0], strlen(ko[i][0]), true, &out),
+                         KV_EXTRACT_OK);
+        if (strcmp(out.p, ko[i][1]) != 0)
+            fail_msg("number(\"%s\") = %s, expected %s", ko[i][0], out.p, ko[i][1]);
+    }
+    /* without the item's declaration, units are not read */
+    assert_int_equal(kv_extract_number(x, "정답은 3만 원", 18, false, &out), KV_EXTRACT_OK);
+    assert_string_equal(out.p, "3");
     kv_buf_free(&out);
 }
 
