@@ -1,2 +1,0 @@
-/* placeholder: being written */
-typedef int kv_placeholder_signature;
