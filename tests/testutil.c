@@ -129,3 +129,50 @@ int kv_test_run(const char *cmd, char **out, char **err)
         return -1;
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
+
+static char g_test_dir[256];
+
+int kv_test_dir_make(const char *template_)
+{
+    snprintf(g_test_dir, sizeof g_test_dir, "%s", template_);
+    return mkdtemp(g_test_dir) ? 0 : -1;
+}
+
+int kv_test_dir_remove(void **state)
+{
+    (void)state;
+    kv_buf cmd = {0};
+    kv_buf_printf(&cmd, "rm -rf '%s'", g_test_dir);
+    int rc = system(cmd.p);
+    kv_buf_free(&cmd);
+    return rc == 0 ? 0 : -1;
+}
+
+const char *kv_test_dir(void)
+{
+    return g_test_dir;
+}
+
+const char *kv_test_path(const char *name)
+{
+    static char paths[256][4096];
+    static unsigned next;
+    char *p = paths[next++ % 256];
+    snprintf(p, sizeof paths[0], "%s/%s", g_test_dir, name);
+    return p;
+}
+
+void kv_test_put_bytes(const char *name, const char *data, size_t len)
+{
+    const char *path = kv_test_path(name);
+    FILE *fp = fopen(path, "wb");
+    if (!fp)
+        fail_msg("cannot write %s", path);
+    assert_int_equal(fwrite(data, 1, len, fp), len);
+    assert_int_equal(fclose(fp), 0);
+}
+
+void kv_test_put(const char *name, const char *text)
+{
+    kv_test_put_bytes(name, text, strlen(text));
+}

@@ -57,4 +57,27 @@ void kv_test_assert_near(double actual, double expected, double tol, const char 
  * be NULL to discard) into malloc'd strings; returns the exit status. */
 int kv_test_run(const char *cmd, char **out, char **err);
 
+/* ---- A temporary directory per test program ---- */
+
+/* Makes the program's temporary directory from a mkdtemp template such as
+ * "/tmp/koeval-import-XXXXXX". Returns 0, or -1 (as a cmocka group setup
+ * does). */
+int kv_test_dir_make(const char *template_);
+
+/* Removes that directory and everything in it: a cmocka group teardown.
+ * Returns 0, or -1. */
+int kv_test_dir_remove(void **state);
+
+/* The directory's path. */
+const char *kv_test_dir(void);
+
+/* Full path of the directory's entry `name`, in one of 256 rotating static
+ * buffers (a test may keep many paths across later calls). */
+const char *kv_test_path(const char *name);
+
+/* Writes data[0..len) (or a whole string) to the directory's entry `name`,
+ * failing the test when it cannot. */
+void kv_test_put_bytes(const char *name, const char *data, size_t len);
+void kv_test_put(const char *name, const char *text);
+
 #endif

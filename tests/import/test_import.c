@@ -21,49 +21,18 @@
 
 #define CORPORA "corpora/"
 
-static char g_dir[] = "/tmp/koeval-import-XXXXXX";
-
+/* Group setup: the program's temporary directory, which kv_test_path and
+ * kv_test_put (tests/testutil.h) name and fill. */
 static int setup_dir(void **state)
 {
     (void)state;
-    return mkdtemp(g_dir) ? 0 : -1;
+    return kv_test_dir_make("/tmp/koeval-import-XXXXXX");
 }
 
-static int remove_dir(void **state)
-{
-    (void)state;
-    kv_buf cmd = {0};
-    kv_buf_printf(&cmd, "rm -rf '%s'", g_dir);
-    int rc = system(cmd.p);
-    kv_buf_free(&cmd);
-    return rc == 0 ? 0 : -1;
-}
-
-/* Full path of g_dir/name, in one of 256 rotating buffers: tests keep paths
- * across many later calls (each import names its output with one). */
-static const char *tmp_path(const char *name)
-{
-    static char paths[256][512];
-    static unsigned next;
-    char *p = paths[next++ % 256];
-    snprintf(p, sizeof paths[0], "%s/%s", g_dir, name);
-    return p;
-}
-
-static void put(const char *name, const char *text)
-{
-    const char *path = tmp_path(name);
-    FILE *fp = fopen(path, "wb");
-    if (!fp)
-        fail_msg("cannot write %s", path);
-    assert_int_equal(fwrite(text, 1, strlen(text), fp), strlen(text));
-    assert_int_equal(fclose(fp), 0);
-}
-
-/* Number of entries in g_dir whose name starts with prefix. */
+/* Number of entries in the test directory whose name starts with prefix. */
 static int count_files(const char *prefix)
 {
-    DIR *d = opendir(g_dir);
+    DIR *d = opendir(kv_test_dir());
     assert_non_null(d);
     int n = 0;
     struct dirent *e;
@@ -93,7 +62,7 @@ typedef struct run {
     kv_suite suite;
 } run;
 
-/* Imports files as fmt into g_dir/out and, on success, loads the suite. */
+/* Imports files as fmt into kv_test_path(out) and, on success, loads the suite. */
 static void import(run *r, const char *fmt, const char *const *files, size_t n,
                    const kv_import_opts *opts, const char *out)
 {
@@ -101,11 +70,11 @@ static void import(run *r, const char *fmt, const char *const *files, size_t n,
     kv_import_opts none = {0};
     const kv_import_format *f = kv_import_find(fmt);
     assert_non_null(f);
-    r->rc = kv_import_run(f, files, n, opts ? opts : &none, tmp_path(out), &r->res, r->err,
+    r->rc = kv_import_run(f, files, n, opts ? opts : &none, kv_test_path(out), &r->res, r->err,
                           sizeof r->err);
     if (r->rc == 0) {
         char err[512];
-        int lrc = kv_suite_load(tmp_path(out), NULL, &r->suite, err, sizeof err);
+        int lrc = kv_suite_load(kv_test_path(out), NULL, &r->suite, err, sizeof err);
         if (lrc)
             fail_msg("load: %s", err);
     }
@@ -192,34 +161,34 @@ static void test_flores_real(void **state)
 static void test_flores_mismatched_lines(void **state)
 {
     (void)state;
-    put("eng_Latn.devtest", "One.\nTwo.\nThree.\n");
-    put("kor_Hang.devtest", "하나.\r\n둘.\r\n");
-    const char *files[] = {tmp_path("eng_Latn.devtest"), tmp_path("kor_Hang.devtest")};
+    kv_test_put("eng_Latn.devtest", "One.\nTwo.\nThree.\n");
+    kv_test_put("kor_Hang.devtest", "하나.\r\n둘.\r\n");
+    const char *files[] = {kv_test_path("eng_Latn.devtest"), kv_test_path("kor_Hang.devtest")};
     run r;
     import(&r, "flores", files, 2, NULL, "bad.jsonl");
     assert_error(&r, KV_IMPORT_EINPUT, "kor_Hang.devtest:2:", "eng_Latn.devtest has 3 lines");
     assert_int_equal(count_files("bad."), 0);
     /* an empty line breaks the alignment */
-    put("kor_Hang.devtest", "하나.\n\n셋.\n");
+    kv_test_put("kor_Hang.devtest", "하나.\n\n셋.\n");
     import(&r, "flores", files, 2, NULL, "bad.jsonl");
     assert_error(&r, KV_IMPORT_EINPUT, "kor_Hang.devtest:2:", "empty line");
     assert_int_equal(count_files("bad."), 0);
     /* LANG=FILE names a file whose name says nothing */
-    put("a.txt", "One.\n");
-    put("b.txt", "하나.\n");
+    kv_test_put("a.txt", "One.\n");
+    kv_test_put("b.txt", "하나.\n");
     const char *named[] = {"en="
                            "/dev/null",
                            NULL};
     (void)named;
     kv_buf e = {0}, k = {0};
-    kv_buf_printf(&e, "en=%s", tmp_path("a.txt"));
-    kv_buf_printf(&k, "kor_Hang=%s", tmp_path("b.txt"));
+    kv_buf_printf(&e, "en=%s", kv_test_path("a.txt"));
+    kv_buf_printf(&k, "kor_Hang=%s", kv_test_path("b.txt"));
     const char *files2[] = {e.p, k.p};
     import(&r, "flores", files2, 2, NULL, "named.jsonl");
     assert_int_equal(r.rc, 0);
     assert_string_equal(item(&r, "flores-0001", "ko")->references[0], "하나.");
     kv_suite_free(&r.suite);
-    const char *files3[] = {tmp_path("a.txt"), k.p};
+    const char *files3[] = {kv_test_path("a.txt"), k.p};
     import(&r, "flores", files3, 2, NULL, "named2.jsonl");
     assert_error(&r, KV_IMPORT_EUSAGE, "a.txt", "write it as LANG=");
     kv_buf_free(&e);
@@ -272,8 +241,8 @@ static void test_tatoeba_real(void **state)
 static void test_tatoeba_tsv(void **state)
 {
     (void)state;
-    put("tat.tsv", "eng\tkor_Hang\tHello.\t안녕하세요.\neng\tkor\tThanks.\t고마워요.\n");
-    const char *f = tmp_path("tat.tsv");
+    kv_test_put("tat.tsv", "eng\tkor_Hang\tHello.\t안녕하세요.\neng\tkor\tThanks.\t고마워요.\n");
+    const char *f = kv_test_path("tat.tsv");
     run r;
     import(&r, "tatoeba", &f, 1, NULL, "tt.jsonl");
     if (r.rc)
@@ -281,7 +250,7 @@ static void test_tatoeba_tsv(void **state)
     assert_int_equal(r.res.n_items, 2);
     assert_string_equal(item(&r, "tatoeba-0002", "ko")->references[0], "고마워요.");
     kv_suite_free(&r.suite);
-    put("tat.tsv", "eng\tkor\tHello.\t안녕하세요.\neng\tkor\tThanks.\n");
+    kv_test_put("tat.tsv", "eng\tkor\tHello.\t안녕하세요.\neng\tkor\tThanks.\n");
     import(&r, "tatoeba", &f, 1, NULL, "tt.jsonl");
     assert_error(&r, KV_IMPORT_EINPUT, "tat.tsv:2:", "3 fields, expected 4");
 }
@@ -326,28 +295,28 @@ static void test_kobest_real(void **state)
 static void test_kobest_malformed(void **state)
 {
     (void)state;
-    const char *f = tmp_path("COPA.test.tsv");
-    put("COPA.test.tsv", "ID\tsentence\tquestion\t1\t2\tAnswer\r\n"
-                         "1\t비가 왔다.\t결과\t땅이 젖었다.\t해가 떴다.\t1\r\n"
-                         "2\t비가 왔다.\t결과\t땅이 젖었다.\t해가 떴다.\t3\r\n");
+    const char *f = kv_test_path("COPA.test.tsv");
+    kv_test_put("COPA.test.tsv", "ID\tsentence\tquestion\t1\t2\tAnswer\r\n"
+                                 "1\t비가 왔다.\t결과\t땅이 젖었다.\t해가 떴다.\t1\r\n"
+                                 "2\t비가 왔다.\t결과\t땅이 젖었다.\t해가 떴다.\t3\r\n");
     run r;
     import(&r, "kobest", &f, 1, NULL, "kbad.jsonl");
     assert_error(&r, KV_IMPORT_EINPUT, "COPA.test.tsv:3:", "answer \"3\" outside the 2 choices");
     assert_int_equal(count_files("kbad"), 0);
-    put("COPA.test.tsv", "ID\tsentence\tquestion\t1\t2\tAnswer\n"
-                         "1\t비가 왔다.\t결과\t땅이 젖었다.\t1\n");
+    kv_test_put("COPA.test.tsv", "ID\tsentence\tquestion\t1\t2\tAnswer\n"
+                                 "1\t비가 왔다.\t결과\t땅이 젖었다.\t1\n");
     import(&r, "kobest", &f, 1, NULL, "kbad.jsonl");
     assert_error(&r, KV_IMPORT_EINPUT, "COPA.test.tsv:2:", "5 fields, expected 6");
-    put("COPA.test.tsv", "ID\tsentence\tquestion\t1\t2\tAnswer\n"
-                         "1\t비가 왔다.\t결과\t땅이 젖었다.\t해가 떴다.\t0\n");
+    kv_test_put("COPA.test.tsv", "ID\tsentence\tquestion\t1\t2\tAnswer\n"
+                                 "1\t비가 왔다.\t결과\t땅이 젖었다.\t해가 떴다.\t0\n");
     import(&r, "kobest", &f, 1, NULL, "kbad.jsonl");
     assert_error(&r, KV_IMPORT_EINPUT, "COPA.test.tsv:2:", "1-based: 1-2");
-    put("COPA.test.tsv", "ID\tsentence\tquestion\t1\t2\tAnswer\n"
-                         "1\t비가 왔다.\t결과\t땅이 젖었다.\t\t1\n");
+    kv_test_put("COPA.test.tsv", "ID\tsentence\tquestion\t1\t2\tAnswer\n"
+                                 "1\t비가 왔다.\t결과\t땅이 젖었다.\t\t1\n");
     import(&r, "kobest", &f, 1, NULL, "kbad.jsonl");
     assert_error(&r, KV_IMPORT_EINPUT, "COPA.test.tsv:2:", "choice B is empty");
-    const char *bq = tmp_path("BoolQ.test.tsv");
-    put("BoolQ.test.tsv", "ID\tText\tQuestion\tAnswer\n1\t\"인용\" 글\t질문?\tmaybe\n");
+    const char *bq = kv_test_path("BoolQ.test.tsv");
+    kv_test_put("BoolQ.test.tsv", "ID\tText\tQuestion\tAnswer\n1\t\"인용\" 글\t질문?\tmaybe\n");
     import(&r, "kobest", &bq, 1, NULL, "kbad.jsonl");
     assert_error(&r, KV_IMPORT_EINPUT, "BoolQ.test.tsv:2:", "neither True nor False");
     assert_int_equal(count_files("kbad"), 0);
@@ -375,9 +344,9 @@ static void test_kobbq_real(void **state)
     /* disambiguated: the gold is 손자 (A) */
     assert_string_equal(item(&r, "kobbq-age-001a-002-dis-bsd", "ko")->answer, "A");
     kv_suite_free(&r.suite);
-    put("bbq.tsv", "sample_id\tcontext\tquestion\tchoices\tbiased_answer\tanswer\n"
-                   "x-1\t맥락\t질문?\t['가', '나', '알 수 없음']\t가\t다\n");
-    const char *b = tmp_path("bbq.tsv");
+    kv_test_put("bbq.tsv", "sample_id\tcontext\tquestion\tchoices\tbiased_answer\tanswer\n"
+                           "x-1\t맥락\t질문?\t['가', '나', '알 수 없음']\t가\t다\n");
+    const char *b = kv_test_path("bbq.tsv");
     import(&r, "kobbq", &b, 1, NULL, "bbqbad.jsonl");
     assert_error(&r, KV_IMPORT_EINPUT, "bbq.tsv:2:", "answer \"다\" is not one of the 3 choices");
 }
@@ -434,12 +403,12 @@ static void test_komt_real(void **state)
 static void test_mtbench_unpaired(void **state)
 {
     (void)state;
-    put("question_ko.jsonl",
-        "{\"question_id\": 1, \"turns\": [\"안녕?\"], \"reference\": [\"안녕\"]}\n"
-        "{\"question_id\": 2, \"turns\": [\"둘?\"], \"reference\": [\"둘\"]}\n");
-    put("question_en.jsonl",
-        "{\"question_id\": 1, \"turns\": [\"Hi?\"], \"reference\": [\"Hi\"]}\n");
-    const char *files[] = {tmp_path("question_ko.jsonl"), tmp_path("question_en.jsonl")};
+    kv_test_put("question_ko.jsonl",
+                "{\"question_id\": 1, \"turns\": [\"안녕?\"], \"reference\": [\"안녕\"]}\n"
+                "{\"question_id\": 2, \"turns\": [\"둘?\"], \"reference\": [\"둘\"]}\n");
+    kv_test_put("question_en.jsonl",
+                "{\"question_id\": 1, \"turns\": [\"Hi?\"], \"reference\": [\"Hi\"]}\n");
+    const char *files[] = {kv_test_path("question_ko.jsonl"), kv_test_path("question_en.jsonl")};
     run r;
     import(&r, "mtbench", files, 2, NULL, "mtbad.jsonl");
     assert_error(&r, KV_IMPORT_EINPUT,
@@ -452,15 +421,17 @@ static void test_mtbench_unpaired(void **state)
 static void test_belebele(void **state)
 {
     (void)state;
-    put("kor_Hang.jsonl",
+    kv_test_put(
+        "kor_Hang.jsonl",
         "{\"link\":\"u\",\"question_number\":1,\"flores_passage\":\"지문.\",\"question\":\"질문?\","
         "\"mc_answer1\":\"가\",\"mc_answer2\":\"나\",\"mc_answer3\":\"다\",\"mc_answer4\":\"라\","
         "\"correct_answer_num\":\"3\",\"dialect\":\"kor_Hang\"}\n");
-    put("eng_Latn.jsonl",
+    kv_test_put(
+        "eng_Latn.jsonl",
         "{\"link\":\"u\",\"question_number\":1,\"flores_passage\":\"Passage.\",\"question\":\"Q?\","
         "\"mc_answer1\":\"a\",\"mc_answer2\":\"b\",\"mc_answer3\":\"c\",\"mc_answer4\":\"d\","
         "\"correct_answer_num\":\"3\",\"dialect\":\"eng_Latn\"}\n");
-    const char *files[] = {tmp_path("kor_Hang.jsonl"), tmp_path("eng_Latn.jsonl")};
+    const char *files[] = {kv_test_path("kor_Hang.jsonl"), kv_test_path("eng_Latn.jsonl")};
     run r;
     import(&r, "belebele", files, 2, NULL, "bb.jsonl");
     if (r.rc)
@@ -473,13 +444,14 @@ static void test_belebele(void **state)
                         "Passage.\n\nQ?\nA. a\nB. b\nC. c\nD. d\nAnswer with the letter only.");
     kv_suite_free(&r.suite);
     /* correct_answer_num 5 of 4 */
-    put("eng_Latn.jsonl",
+    kv_test_put(
+        "eng_Latn.jsonl",
         "{\"flores_passage\":\"P.\",\"question\":\"Q?\",\"mc_answer1\":\"a\",\"mc_answer2\":\"b\","
         "\"mc_answer3\":\"c\",\"mc_answer4\":\"d\",\"correct_answer_num\":5}\n");
     import(&r, "belebele", files, 2, NULL, "bbbad.jsonl");
     assert_error(&r, KV_IMPORT_EINPUT, "eng_Latn.jsonl:1:", "outside the 4 choices (1-based: 1-4)");
     /* a language with one row fewer breaks the pairing */
-    put("eng_Latn.jsonl", "\n");
+    kv_test_put("eng_Latn.jsonl", "\n");
     import(&r, "belebele", files, 2, NULL, "bbbad.jsonl");
     assert_int_equal(r.rc, KV_IMPORT_EINPUT);
     assert_non_null(strstr(r.err, "has no en record"));
@@ -490,13 +462,14 @@ static void test_mmmlu_csv(void **state)
 {
     (void)state;
     /* BOM, CRLF, a quoted field with a comma, a doubled quote and a line break */
-    put("mmlu_KO-KR.csv", "\xEF\xBB\xBF,Question,A,B,C,D,Answer,Subject\r\n"
-                          "0,\"첫 줄,\r\n둘째 줄 \"\"인용\"\"\",가,나,다,라,D,abstract_algebra\r\n"
-                          "1,질문,가,나,다,라,A,anatomy\r\n");
-    put("mmlu_JA-JP.csv", ",Question,A,B,C,D,Answer,Subject\n"
-                          "0,質問,あ,い,う,え,D,abstract_algebra\n"
-                          "1,質問2,あ,い,う,え,A,anatomy");
-    const char *files[] = {tmp_path("mmlu_KO-KR.csv"), tmp_path("mmlu_JA-JP.csv")};
+    kv_test_put("mmlu_KO-KR.csv",
+                "\xEF\xBB\xBF,Question,A,B,C,D,Answer,Subject\r\n"
+                "0,\"첫 줄,\r\n둘째 줄 \"\"인용\"\"\",가,나,다,라,D,abstract_algebra\r\n"
+                "1,질문,가,나,다,라,A,anatomy\r\n");
+    kv_test_put("mmlu_JA-JP.csv", ",Question,A,B,C,D,Answer,Subject\n"
+                                  "0,質問,あ,い,う,え,D,abstract_algebra\n"
+                                  "1,質問2,あ,い,う,え,A,anatomy");
+    const char *files[] = {kv_test_path("mmlu_KO-KR.csv"), kv_test_path("mmlu_JA-JP.csv")};
     run r;
     import(&r, "mmmlu", files, 2, NULL, "mm.jsonl");
     if (r.rc)
@@ -510,11 +483,11 @@ static void test_mmmlu_csv(void **state)
                          strlen("첫 줄,\n둘째 줄 \"인용\"\nA. 가")));
     assert_string_equal(item(&r, "mmmlu-0002", "ja")->answer, "A");
     kv_suite_free(&r.suite);
-    put("mmlu_JA-JP.csv", ",Question,A,B,C,D,Answer,Subject\n0,質問,あ,い,う,え,E,x\n");
+    kv_test_put("mmlu_JA-JP.csv", ",Question,A,B,C,D,Answer,Subject\n0,質問,あ,い,う,え,E,x\n");
     import(&r, "mmmlu", files, 2, NULL, "mmbad.jsonl");
     assert_error(&r, KV_IMPORT_EINPUT,
                  "mmlu_JA-JP.csv:2:", "answer \"E\" is not one of the 4 choices");
-    put("mmlu_JA-JP.csv", ",Question,A,B,C,D,Answer,Subject\n0,\"質問,あ,い,う,え,A,x\n");
+    kv_test_put("mmlu_JA-JP.csv", ",Question,A,B,C,D,Answer,Subject\n0,\"質問,あ,い,う,え,A,x\n");
     import(&r, "mmmlu", files, 2, NULL, "mmbad.jsonl");
     assert_error(&r, KV_IMPORT_EINPUT, "mmlu_JA-JP.csv:2:", "never closes");
     assert_int_equal(count_files("mmbad"), 0);
@@ -523,8 +496,8 @@ static void test_mmmlu_csv(void **state)
 static void test_global_mmlu(void **state)
 {
     (void)state;
-    mkdir(tmp_path("ko"), 0700);
-    mkdir(tmp_path("en"), 0700);
+    mkdir(kv_test_path("ko"), 0700);
+    mkdir(kv_test_path("en"), 0700);
     const char *hdr = "sample_id,subject,question,option_a,option_b,option_c,option_d,answer\n";
     kv_buf ko = {0}, en = {0};
     kv_buf_printf(&ko,
@@ -535,9 +508,9 @@ static void test_global_mmlu(void **state)
                   "%sanatomy/test/0,anatomy,Q0,a,b,c,d,C\n"
                   "anatomy/test/1,anatomy,Q1,a,b,c,d,B\n",
                   hdr);
-    put("ko/test.csv", ko.p);
-    put("en/test.csv", en.p);
-    const char *files[] = {tmp_path("en/test.csv"), tmp_path("ko/test.csv")};
+    kv_test_put("ko/test.csv", ko.p);
+    kv_test_put("en/test.csv", en.p);
+    const char *files[] = {kv_test_path("en/test.csv"), kv_test_path("ko/test.csv")};
     run r;
     import(&r, "global-mmlu", files, 2, NULL, "gm.jsonl");
     if (r.rc)
@@ -556,12 +529,13 @@ static void test_global_mmlu(void **state)
 static void test_kmmlu_b16(void **state)
 {
     (void)state;
-    put("Biology-test.jsonl",
+    kv_test_put(
+        "Biology-test.jsonl",
         "{\"question\":\"다음 중 광합성이 일어나는 세포 소기관은?\",\"A\":\"미토콘드리아\","
         "\"B\":\"엽록체\",\"C\":\"리보솜\",\"D\":\"골지체\",\"answer\":2}\n"
         "{\"question\":\"...\",\"A\":\"가\",\"B\":\"나\",\"C\":\"다\",\"D\":\"라\",\"answer\":4}"
         "\n");
-    const char *f = tmp_path("Biology-test.jsonl");
+    const char *f = kv_test_path("Biology-test.jsonl");
     run r;
     import(&r, "kmmlu", &f, 1, NULL, "km.jsonl");
     if (r.rc)
@@ -571,21 +545,23 @@ static void test_kmmlu_b16(void **state)
     assert_string_equal(item(&r, "kmmlu-Biology-test-0001", "ko")->choices[1], "엽록체");
     kv_suite_free(&r.suite);
     /* 0-based data under KMMLU's declared base 1: the 0 is out of range */
-    put("Biology-test.jsonl",
+    kv_test_put(
+        "Biology-test.jsonl",
         "{\"question\":\"q\",\"A\":\"가\",\"B\":\"나\",\"C\":\"다\",\"D\":\"라\",\"answer\":1}\n"
         "{\"question\":\"q\",\"A\":\"가\",\"B\":\"나\",\"C\":\"다\",\"D\":\"라\",\"answer\":0}\n");
     import(&r, "kmmlu", &f, 1, NULL, "kmbad.jsonl");
     assert_error(&r, KV_IMPORT_EINPUT,
                  "Biology-test.jsonl:2:", "answer \"0\" outside the 4 choices (1-based: 1-4)");
-    put("Biology-test.jsonl",
+    kv_test_put(
+        "Biology-test.jsonl",
         "{\"question\":\"q\",\"A\":\"가\",\"B\":\"나\",\"C\":\"다\",\"D\":\"라\",\"answer\":5}\n");
     import(&r, "kmmlu", &f, 1, NULL, "kmbad.jsonl");
     assert_error(&r, KV_IMPORT_EINPUT, "Biology-test.jsonl:1:", "answer \"5\" outside");
     assert_int_equal(count_files("kmbad"), 0);
     /* the CSV form, with the Category column */
-    put("Law-test.csv", "question,answer,A,B,C,D,Category,Human Accuracy\n"
-                        "\"법, 질문\",4,가,나,다,라,Law,0.3\n");
-    const char *c = tmp_path("Law-test.csv");
+    kv_test_put("Law-test.csv", "question,answer,A,B,C,D,Category,Human Accuracy\n"
+                                "\"법, 질문\",4,가,나,다,라,Law,0.3\n");
+    const char *c = kv_test_path("Law-test.csv");
     import(&r, "kmmlu", &c, 1, NULL, "kmc.jsonl");
     if (r.rc)
         fail_msg("%s", r.err);
@@ -596,11 +572,12 @@ static void test_kmmlu_b16(void **state)
 static void test_click(void **state)
 {
     (void)state;
-    put("click.json", "[{\"id\":\"KIIP_1\",\"paragraph\":\"\",\"question\":\"수도는?\","
-                      "\"choices\":[\"부산\",\"서울\",\"대구\",\"광주\"],\"answer\":\"서울\"},"
-                      "{\"id\":\"CSAT_2\",\"paragraph\":\"지문\",\"question\":\"q\","
-                      "\"choices\":[\"가\",\"나\",\"다\",\"라\",\"마\"],\"answer\":\"마\"}]");
-    const char *f = tmp_path("click.json");
+    kv_test_put("click.json",
+                "[{\"id\":\"KIIP_1\",\"paragraph\":\"\",\"question\":\"수도는?\","
+                "\"choices\":[\"부산\",\"서울\",\"대구\",\"광주\"],\"answer\":\"서울\"},"
+                "{\"id\":\"CSAT_2\",\"paragraph\":\"지문\",\"question\":\"q\","
+                "\"choices\":[\"가\",\"나\",\"다\",\"라\",\"마\"],\"answer\":\"마\"}]");
+    const char *f = kv_test_path("click.json");
     run r;
     import(&r, "click", &f, 1, NULL, "ck.jsonl");
     if (r.rc)
@@ -611,7 +588,8 @@ static void test_click(void **state)
     assert_string_equal(c->answer, "E");
     assert_true(!strncmp(c->prompt, "지문\n\nq\nA. 가", strlen("지문\n\nq\nA. 가")));
     kv_suite_free(&r.suite);
-    put("click.json",
+    kv_test_put(
+        "click.json",
         "[{\"id\":\"x\",\"question\":\"q\",\"choices\":[\"가\",\"나\"],\"answer\":\"다\"}]");
     import(&r, "click", &f, 1, NULL, "ckbad.jsonl");
     assert_error(&r, KV_IMPORT_EINPUT,
@@ -621,10 +599,11 @@ static void test_click(void **state)
 static void test_haerae(void **state)
 {
     (void)state;
-    put("HAERAE-Bench-v1-KGK.csv", "query,options,answer,category\n"
-                                   "\"다음 중 옳은 것은?\n(A) 가\n(B) 나\n(C) 다\n(D) 라\n(E) "
-                                   "마\",\"['가', '나', '다', '라', '마']\",(C),kgk\n");
-    const char *f = tmp_path("HAERAE-Bench-v1-KGK.csv");
+    kv_test_put("HAERAE-Bench-v1-KGK.csv",
+                "query,options,answer,category\n"
+                "\"다음 중 옳은 것은?\n(A) 가\n(B) 나\n(C) 다\n(D) 라\n(E) "
+                "마\",\"['가', '나', '다', '라', '마']\",(C),kgk\n");
+    const char *f = kv_test_path("HAERAE-Bench-v1-KGK.csv");
     run r;
     import(&r, "haerae", &f, 1, NULL, "hr.jsonl");
     if (r.rc)
@@ -635,7 +614,7 @@ static void test_haerae(void **state)
     assert_string_equal(h->prompt, "다음 중 옳은 것은?\n(A) 가\n(B) 나\n(C) 다\n(D) 라\n(E) 마\n"
                                    "정답의 알파벳 한 글자만 쓰세요.");
     kv_suite_free(&r.suite);
-    put("HAERAE-Bench-v1-KGK.csv", "query,options,answer\nq,\"['가', '나']\",(F)\n");
+    kv_test_put("HAERAE-Bench-v1-KGK.csv", "query,options,answer\nq,\"['가', '나']\",(F)\n");
     import(&r, "haerae", &f, 1, NULL, "hrbad.jsonl");
     assert_error(&r, KV_IMPORT_EINPUT, "HAERAE-Bench-v1-KGK.csv:2:", "letters A-B");
 }
@@ -645,11 +624,11 @@ static void test_haerae(void **state)
 static void test_csv_reader(void **state)
 {
     (void)state;
-    put("t.csv", "\xEF\xBB\xBF"
-                 "a,b\r\n\r\n\"x\"\"y\",\"1\r\n2\"\r\nlast,\n");
+    kv_test_put("t.csv", "\xEF\xBB\xBF"
+                         "a,b\r\n\r\n\"x\"\"y\",\"1\r\n2\"\r\nlast,\n");
     kv_csv c;
     char err[256];
-    assert_int_equal(kv_csv_open(&c, tmp_path("t.csv"), ',', true, err, sizeof err), 0);
+    assert_int_equal(kv_csv_open(&c, kv_test_path("t.csv"), ',', true, err, sizeof err), 0);
     assert_int_equal(kv_csv_next(&c, err, sizeof err), 1);
     assert_string_equal(kv_csv_field(&c, 0), "a");
     assert_int_equal(kv_csv_next(&c, err, sizeof err), 1);
@@ -664,21 +643,21 @@ static void test_csv_reader(void **state)
     assert_int_equal(kv_csv_next(&c, err, sizeof err), 0);
     kv_csv_close(&c);
     /* quoting off: quotes are characters */
-    put("t.tsv", "\"a\tb\"\n");
-    assert_int_equal(kv_csv_open(&c, tmp_path("t.tsv"), '\t', false, err, sizeof err), 0);
+    kv_test_put("t.tsv", "\"a\tb\"\n");
+    assert_int_equal(kv_csv_open(&c, kv_test_path("t.tsv"), '\t', false, err, sizeof err), 0);
     assert_int_equal(kv_csv_next(&c, err, sizeof err), 1);
     assert_int_equal(c.nfields, 2);
     assert_string_equal(kv_csv_field(&c, 0), "\"a");
     kv_csv_close(&c);
     /* junk after a closing quote; a NUL byte; ill-formed UTF-8 */
-    put("t.csv", "a,b\n\"x\"y,z\n");
-    assert_int_equal(kv_csv_open(&c, tmp_path("t.csv"), ',', true, err, sizeof err), 0);
+    kv_test_put("t.csv", "a,b\n\"x\"y,z\n");
+    assert_int_equal(kv_csv_open(&c, kv_test_path("t.csv"), ',', true, err, sizeof err), 0);
     assert_int_equal(kv_csv_next(&c, err, sizeof err), 1);
     assert_int_equal(kv_csv_next(&c, err, sizeof err), -1);
     assert_non_null(strstr(err, "t.csv:2: unexpected character after a closing quote"));
     kv_csv_close(&c);
-    put("t.csv", "a,\xC3(\n");
-    assert_int_equal(kv_csv_open(&c, tmp_path("t.csv"), ',', true, err, sizeof err), 0);
+    kv_test_put("t.csv", "a,\xC3(\n");
+    assert_int_equal(kv_csv_open(&c, kv_test_path("t.csv"), ',', true, err, sizeof err), 0);
     assert_int_equal(kv_csv_next(&c, err, sizeof err), -1);
     assert_non_null(strstr(err, "t.csv:1: ill-formed UTF-8 in field 2"));
     kv_csv_close(&c);
@@ -701,10 +680,10 @@ static void test_cli(void **state)
     assert_non_null(strstr(out, "1-based index 1-4"));
     free(out);
     free(err);
-    put("Bad-test.csv", "question,answer,A,B,C,D\nq,7,a,b,c,d\n");
+    kv_test_put("Bad-test.csv", "question,answer,A,B,C,D\nq,7,a,b,c,d\n");
     kv_buf cmd = {0};
-    kv_buf_printf(&cmd, KOEVAL_BINARY " import kmmlu %s -o %s", tmp_path("Bad-test.csv"),
-                  tmp_path("clibad.jsonl"));
+    kv_buf_printf(&cmd, KOEVAL_BINARY " import kmmlu %s -o %s", kv_test_path("Bad-test.csv"),
+                  kv_test_path("clibad.jsonl"));
     st = kv_test_run(cmd.p, &out, &err);
     assert_int_equal(st, 3);
     assert_non_null(strstr(err, "Bad-test.csv:2: answer \"7\" outside the 4 choices"));
@@ -714,8 +693,8 @@ static void test_cli(void **state)
     free(out);
     free(err);
     kv_buf_clear(&cmd);
-    kv_buf_printf(&cmd, KOEVAL_BINARY " import kmmlu %s -o %s --seed 3", tmp_path("Bad-test.csv"),
-                  tmp_path("clibad.jsonl"));
+    kv_buf_printf(&cmd, KOEVAL_BINARY " import kmmlu %s -o %s --seed 3",
+                  kv_test_path("Bad-test.csv"), kv_test_path("clibad.jsonl"));
     st = kv_test_run(cmd.p, &out, &err);
     assert_int_equal(st, 2);
     free(out);
@@ -745,5 +724,5 @@ int main(void)
         cmocka_unit_test(test_csv_reader),
         cmocka_unit_test(test_cli),
     };
-    return cmocka_run_group_tests(tests, setup_dir, remove_dir);
+    return cmocka_run_group_tests(tests, setup_dir, kv_test_dir_remove);
 }

@@ -13,47 +13,12 @@
 #define STARTER KOEVAL_SOURCE_DIR "/corpora/starter/starter.jsonl"
 #define STARTER_MANIFEST KOEVAL_SOURCE_DIR "/corpora/starter/starter.manifest.json"
 
-static char g_dir[] = "/tmp/koeval-suite-XXXXXX";
-
+/* Group setup: the program's temporary directory, which kv_test_path and
+ * kv_test_put (tests/testutil.h) name and fill. */
 static int setup_dir(void **state)
 {
     (void)state;
-    return mkdtemp(g_dir) ? 0 : -1;
-}
-
-static int remove_dir(void **state)
-{
-    (void)state;
-    kv_buf cmd = {0};
-    kv_buf_printf(&cmd, "rm -rf '%s'", g_dir);
-    int rc = system(cmd.p);
-    kv_buf_free(&cmd);
-    return rc == 0 ? 0 : -1;
-}
-
-/* Full path of g_dir/name (static storage, one of four rotating buffers). */
-static const char *tmp_path(const char *name)
-{
-    static char paths[4][4096];
-    static int next;
-    char *p = paths[next++ % 4];
-    snprintf(p, sizeof paths[0], "%s/%s", g_dir, name);
-    return p;
-}
-
-static void put_bytes(const char *name, const char *data, size_t len)
-{
-    const char *path = tmp_path(name);
-    FILE *fp = fopen(path, "wb");
-    if (!fp)
-        fail_msg("cannot write %s", path);
-    assert_int_equal(fwrite(data, 1, len, fp), len);
-    assert_int_equal(fclose(fp), 0);
-}
-
-static void put(const char *name, const char *text)
-{
-    put_bytes(name, text, strlen(text));
+    return kv_test_dir_make("/tmp/koeval-suite-XXXXXX");
 }
 
 /* One record line of each task (prompt "p"). */
@@ -80,12 +45,12 @@ static void expect_error(const char *jsonl, const char *manifest, int want_rc, c
     snprintf(stem, sizeof stem, "e%03d", ++serial);
     snprintf(jname, sizeof jname, "%s.jsonl", stem);
     snprintf(mname, sizeof mname, "%s.manifest.json", stem);
-    put(jname, jsonl);
+    kv_test_put(jname, jsonl);
     if (manifest)
-        put(mname, manifest);
+        kv_test_put(mname, manifest);
     char jpath[4096], mpath[4096];
-    snprintf(jpath, sizeof jpath, "%s", tmp_path(jname));
-    snprintf(mpath, sizeof mpath, "%s", tmp_path(mname));
+    snprintf(jpath, sizeof jpath, "%s", kv_test_path(jname));
+    snprintf(mpath, sizeof mpath, "%s", kv_test_path(mname));
 
     kv_buf expected = {0};
     for (const char *w = want; *w; w++) {
@@ -212,18 +177,18 @@ static void starter_suite(void **state)
     while ((got = fread(chunk, 1, sizeof chunk, fp)) > 0)
         kv_buf_put(&bytes, chunk, got);
     fclose(fp);
-    put_bytes("copy.jsonl", bytes.p, bytes.len);
+    kv_test_put_bytes("copy.jsonl", bytes.p, bytes.len);
     assert_int_equal(
-        kv_suite_load(tmp_path("copy.jsonl"), STARTER_MANIFEST, &again, err, sizeof err), 0);
+        kv_suite_load(kv_test_path("copy.jsonl"), STARTER_MANIFEST, &again, err, sizeof err), 0);
     assert_string_equal(again.hash, s.hash);
     kv_suite_free(&again);
     /* one byte changed in place: "Seoul" → "Zeoul" */
     char *q = strstr(bytes.p, "\"Seoul\"");
     assert_non_null(q);
     q[1] = 'Z';
-    put_bytes("copy.jsonl", bytes.p, bytes.len);
+    kv_test_put_bytes("copy.jsonl", bytes.p, bytes.len);
     assert_int_equal(
-        kv_suite_load(tmp_path("copy.jsonl"), STARTER_MANIFEST, &again, err, sizeof err), 0);
+        kv_suite_load(kv_test_path("copy.jsonl"), STARTER_MANIFEST, &again, err, sizeof err), 0);
     assert_string_not_equal(again.hash, s.hash);
     assert_string_equal(kv_suite_find(&again, "qa-001", "en")->references[0], "Zeoul");
     kv_suite_free(&again);
@@ -286,13 +251,13 @@ static void record_nul_byte(void **state)
 {
     (void)state;
     static const char data[] = "{\"id\":\"a\",\0\"lang\":\"en\"}\n";
-    put_bytes("nul.jsonl", data, sizeof data - 1);
+    kv_test_put_bytes("nul.jsonl", data, sizeof data - 1);
     kv_suite s;
     char err[512], want[4200];
-    assert_int_equal(kv_suite_load(tmp_path("nul.jsonl"), NULL, &s, err, sizeof err),
+    assert_int_equal(kv_suite_load(kv_test_path("nul.jsonl"), NULL, &s, err, sizeof err),
                      KV_SUITE_ESYNTAX);
     snprintf(want, sizeof want, "%s:1: NUL byte in line (binary or UTF-16 file?)",
-             tmp_path("nul.jsonl"));
+             kv_test_path("nul.jsonl"));
     assert_string_equal(err, want);
 }
 
@@ -462,15 +427,15 @@ static void missing_files(void **state)
     (void)state;
     kv_suite s;
     char err[512], want[4200];
-    const char *absent = tmp_path("absent.jsonl");
+    const char *absent = kv_test_path("absent.jsonl");
     assert_int_equal(kv_suite_load(absent, NULL, &s, err, sizeof err), KV_SUITE_EIO);
     snprintf(want, sizeof want, "cannot open %s: No such file or directory", absent);
     assert_string_equal(err, want);
 
-    put("named.jsonl", QA("a", "en"));
+    kv_test_put("named.jsonl", QA("a", "en"));
     char jpath[4096];
-    snprintf(jpath, sizeof jpath, "%s", tmp_path("named.jsonl"));
-    const char *mpath = tmp_path("nope.manifest.json");
+    snprintf(jpath, sizeof jpath, "%s", kv_test_path("named.jsonl"));
+    const char *mpath = kv_test_path("nope.manifest.json");
     assert_int_equal(kv_suite_load(jpath, mpath, &s, err, sizeof err), KV_SUITE_EIO);
     snprintf(want, sizeof want, "cannot open %s: No such file or directory", mpath);
     assert_string_equal(err, want);
@@ -513,7 +478,7 @@ static void same_items(const kv_suite *a, const kv_suite *b)
 static void bom_crlf_blank_lines(void **state)
 {
     (void)state;
-    put("plain.jsonl", SMALL_SUITE);
+    kv_test_put("plain.jsonl", SMALL_SUITE);
     kv_buf odd = {0};
     kv_buf_put(&odd, "\xEF\xBB\xBF", 3);
     for (const char *p = SMALL_SUITE; *p; p++) {
@@ -522,13 +487,13 @@ static void bom_crlf_blank_lines(void **state)
         else
             kv_buf_putc(&odd, *p);
     }
-    put_bytes("odd.jsonl", odd.p, odd.len);
+    kv_test_put_bytes("odd.jsonl", odd.p, odd.len);
     kv_buf_free(&odd);
 
     kv_suite a, b;
     char err[512];
-    assert_int_equal(kv_suite_load(tmp_path("plain.jsonl"), NULL, &a, err, sizeof err), 0);
-    int rc = kv_suite_load(tmp_path("odd.jsonl"), NULL, &b, err, sizeof err);
+    assert_int_equal(kv_suite_load(kv_test_path("plain.jsonl"), NULL, &a, err, sizeof err), 0);
+    int rc = kv_suite_load(kv_test_path("odd.jsonl"), NULL, &b, err, sizeof err);
     if (rc)
         fail_msg("%s", err);
     same_items(&a, &b);
@@ -564,10 +529,10 @@ static void long_lines(void **state)
     memset(rec.p + rec.len, 'a', big);
     rec.len += big;
     kv_buf_put(&rec, "\"}\n", 3);
-    put_bytes("long.jsonl", rec.p, rec.len);
+    kv_test_put_bytes("long.jsonl", rec.p, rec.len);
     kv_suite s;
     char err[512], want[4200];
-    int rc = kv_suite_load(tmp_path("long.jsonl"), NULL, &s, err, sizeof err);
+    int rc = kv_suite_load(kv_test_path("long.jsonl"), NULL, &s, err, sizeof err);
     if (rc)
         fail_msg("%s", err);
     assert_int_equal(strlen(s.items[0].prompt), big);
@@ -579,12 +544,12 @@ static void long_lines(void **state)
     memset(rec.p, ' ', KV_SUITE_MAX_LINE_BYTES + 1);
     rec.p[KV_SUITE_MAX_LINE_BYTES + 1] = '\n';
     rec.len = KV_SUITE_MAX_LINE_BYTES + 2;
-    put_bytes("huge.jsonl", rec.p, rec.len);
+    kv_test_put_bytes("huge.jsonl", rec.p, rec.len);
     kv_buf_free(&rec);
-    assert_int_equal(kv_suite_load(tmp_path("huge.jsonl"), NULL, &s, err, sizeof err),
+    assert_int_equal(kv_suite_load(kv_test_path("huge.jsonl"), NULL, &s, err, sizeof err),
                      KV_SUITE_ESYNTAX);
     snprintf(want, sizeof want, "%s:1: line is 16777217 bytes, over the limit of 16777216",
-             tmp_path("huge.jsonl"));
+             kv_test_path("huge.jsonl"));
     assert_string_equal(err, want);
 }
 
@@ -596,9 +561,9 @@ static void no_manifest_defaults(void **state)
     kv_suite s;
     char err[512];
     /* languages in order of first appearance; pivot en when present */
-    put("seen.jsonl",
-        QA("a", "ko") QA("a", "ja") QA("b", "ja") QA("a", "en") QA("b", "en") QA("b", "ko"));
-    int rc = kv_suite_load(tmp_path("seen.jsonl"), NULL, &s, err, sizeof err);
+    kv_test_put("seen.jsonl", QA("a", "ko") QA("a", "ja") QA("b", "ja") QA("a", "en") QA("b", "en")
+                                  QA("b", "ko"));
+    int rc = kv_suite_load(kv_test_path("seen.jsonl"), NULL, &s, err, sizeof err);
     if (rc)
         fail_msg("%s", err);
     assert_null(s.manifest.path);
@@ -619,21 +584,22 @@ static void no_manifest_defaults(void **state)
     kv_suite_free(&s);
 
     /* no "en": the first language is the pivot */
-    put("noen.jsonl", QA("a", "ja") QA("a", "ko"));
-    assert_int_equal(kv_suite_load(tmp_path("noen.jsonl"), NULL, &s, err, sizeof err), 0);
+    kv_test_put("noen.jsonl", QA("a", "ja") QA("a", "ko"));
+    assert_int_equal(kv_suite_load(kv_test_path("noen.jsonl"), NULL, &s, err, sizeof err), 0);
     assert_string_equal(s.manifest.pivot, "ja");
     kv_suite_free(&s);
 
     /* a manifest without languages or pivot: the same defaults, its other
      * fields kept; found for a path without ".jsonl" too */
-    put("plainname", QA("a", "ja") QA("a", "ko"));
-    put("plainname.manifest.json",
+    kv_test_put("plainname", QA("a", "ja") QA("a", "ko"));
+    kv_test_put(
+        "plainname.manifest.json",
         "\xEF\xBB\xBF{\"name\":\"n\",\"license\":\"MIT\",\"system_prompts\":{\"ko\":\"답하세요\"},"
         "\"tasks\":{\"qa\":{\"metrics\":[\"em\"],\"tokenizer\":\"char\"}},\"extra\":true}\r\n");
-    rc = kv_suite_load(tmp_path("plainname"), NULL, &s, err, sizeof err);
+    rc = kv_suite_load(kv_test_path("plainname"), NULL, &s, err, sizeof err);
     if (rc)
         fail_msg("%s", err);
-    assert_string_equal(s.manifest.path, tmp_path("plainname.manifest.json"));
+    assert_string_equal(s.manifest.path, kv_test_path("plainname.manifest.json"));
     assert_string_equal(s.manifest.name, "n");
     assert_string_equal(s.manifest.licence, "MIT");
     assert_string_equal(s.manifest.pivot, "ja");
@@ -655,11 +621,11 @@ static void many_items(void **state)
                           "{\"id\":\"item-%d\",\"lang\":\"%s\",\"task\":\"open\",\"prompt\":\"p\","
                           "\"references\":[\"r%d\"]}\n",
                           i, (const char *[]){"ko", "en", "zh-Hant"}[l], i);
-    put_bytes("many.jsonl", text.p, text.len);
+    kv_test_put_bytes("many.jsonl", text.p, text.len);
     kv_buf_free(&text);
     kv_suite s;
     char err[512];
-    assert_int_equal(kv_suite_load(tmp_path("many.jsonl"), NULL, &s, err, sizeof err), 0);
+    assert_int_equal(kv_suite_load(kv_test_path("many.jsonl"), NULL, &s, err, sizeof err), 0);
     assert_int_equal(s.n_items, 9000);
     assert_int_equal(s.n_ids, 3000);
     char id[32], ref[32];
@@ -687,5 +653,5 @@ int main(void)
         cmocka_unit_test(long_lines),           cmocka_unit_test(no_manifest_defaults),
         cmocka_unit_test(many_items),
     };
-    return cmocka_run_group_tests(tests, setup_dir, remove_dir);
+    return cmocka_run_group_tests(tests, setup_dir, kv_test_dir_remove);
 }
