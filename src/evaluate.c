@@ -18,6 +18,7 @@ struct kv_evaluator {
     kv_chrf_opts chrf_opts;
     kv_normalizer *nfc;
     kv_fidelity_checker *fid;
+    kv_choice_policy policy;
     kv_buf norm, tmp;
 };
 
@@ -39,6 +40,11 @@ kv_evaluator *kv_evaluator_new(char *err, size_t errlen)
         return NULL;
     }
     return ev;
+}
+
+void kv_evaluator_set_choice_policy(kv_evaluator *ev, kv_choice_policy policy)
+{
+    ev->policy = policy;
 }
 
 const kv_extractor *kv_evaluator_extractor(const kv_evaluator *ev)
@@ -136,14 +142,14 @@ static int evaluate(kv_evaluator *ev, const kv_item *item, const char *a, size_t
     case KV_TASK_MCQ: {
         int c = -1;
         out->metric = "accuracy";
-        out->status = kv_extract_choice(ev->x, a, an, (int)item->n_choices, KV_CHOICE_LAST, &c);
+        out->status = kv_extract_choice(ev->x, a, an, (int)item->n_choices, ev->policy, &c);
         if (out->status == KV_EXTRACT_OK) {
             out->extracted[0] = (char)('A' + c);
             out->extracted[1] = '\0';
             out->value = item->answer && item->answer[0] == 'A' + c && !item->answer[1] ? 100 : 0;
         }
-        snprintf(out->signature, sizeof out->signature, "accuracy|extract:choice-last|n:%zu",
-                 item->n_choices);
+        snprintf(out->signature, sizeof out->signature, "accuracy|extract:choice-%s|n:%zu",
+                 ev->policy == KV_CHOICE_FIRST ? "first" : "last", item->n_choices);
         return 0;
     }
     case KV_TASK_MATH: {

@@ -32,6 +32,10 @@ typedef struct kv_evaluator kv_evaluator;
 kv_evaluator *kv_evaluator_new(char *err, size_t errlen);
 void kv_evaluator_free(kv_evaluator *ev);
 
+/* Which answer marker wins when a multiple-choice answer names several
+ * letters (default KV_CHOICE_LAST: models restate and correct themselves). */
+void kv_evaluator_set_choice_policy(kv_evaluator *ev, kv_choice_policy policy);
+
 /* The evaluator's compiled extraction patterns (valid while ev lives). */
 const kv_extractor *kv_evaluator_extractor(const kv_evaluator *ev);
 

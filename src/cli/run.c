@@ -45,6 +45,7 @@ typedef struct run_args {
     long limit;
     kv_report_format format;
     kv_report_lang report_lang;
+    kv_choice_policy policy;
     const char *html;
     bool quiet;
     kv_engine_opts engine;
@@ -107,6 +108,8 @@ static void run_usage(FILE *out)
         "  --format tty|md|csv|json|html  table format (default tty)\n"
         "  --html FILE              also write the self-contained HTML report to FILE\n"
         "  --report-lang ko|en      label language (default: ko when the locale is Korean)\n"
+        "  --choice-policy last|first  which answer marker wins when a multiple-choice\n"
+        "                           answer names several letters (default last)\n"
         "  -q, --quiet              no progress line\n"
         "\n"
         "Exit codes: 0 success (infra failures are reported as lower coverage), 1 internal\n"
@@ -170,6 +173,13 @@ static int parse_run_args(int argc, char **argv, run_args *a)
                 return KV_EXIT_USAGE;
             }
             a->specs[a->n_specs++] = v;
+            i++;
+        } else if (!strcmp(x, "--choice-policy")) {
+            if (!v || (strcmp(v, "first") && strcmp(v, "last"))) {
+                kv_cli_error("--choice-policy: '%s' is not first or last", v ? v : "");
+                return KV_EXIT_USAGE;
+            }
+            a->policy = strcmp(v, "first") ? KV_CHOICE_LAST : KV_CHOICE_FIRST;
             i++;
         } else if (!strcmp(x, "--report-lang")) {
             if (!v || kv_report_lang_parse(v, &a->report_lang) != 0) {
@@ -800,6 +810,8 @@ int kv_cmd_run(int argc, char **argv)
                    .origin_ns = kv_now_ns(), .total = n_jobs,
                    .progress = !a.quiet && isatty(STDERR_FILENO)};
     ctx.ev = kv_evaluator_new(err, sizeof err);
+    if (ctx.ev)
+        kv_evaluator_set_choice_policy(ctx.ev, a.policy);
     if (!ctx.ev) {
         kv_cli_error("%s", err);
         status = KV_EXIT_INTERNAL;

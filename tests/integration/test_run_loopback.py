@@ -377,6 +377,23 @@ class RunLoopback(unittest.TestCase):
             self.assertEqual(len(err.strip().splitlines()), 1)
         self.assertEqual(lb.log(), [])
 
+    def test_choice_policy(self):
+        suite = os.path.join(self.dir, "mc.jsonl")
+        with open(suite, "w", encoding="utf-8") as f:
+            f.write('{"id":"mc-1","lang":"en","task":"mcq","prompt":"Answer? A, B, C, D",'
+                    '"choices":["a","b","c","d"],"answer":"A"}\n')
+        lb = self.server(script={"*": "ok:text=Answer: A ... no. Answer: C"})
+        got = {}
+        for policy in ("last", "first"):
+            db = os.path.join(self.dir, policy + ".db")
+            rc, out, err = koeval("run", suite, "--model", "openai:m@%s/v1" % lb.url, "--db", db,
+                                  "--choice-policy", policy, "-q")
+            self.assertEqual(rc, 0, err)
+            got[policy] = db_rows(db, "SELECT extracted, value FROM scores "
+                                      "WHERE metric = 'accuracy'")
+        self.assertEqual(got["last"], [("C", 0.0)])
+        self.assertEqual(got["first"], [("A", 100.0)])
+
     def test_resume_without_a_run_is_an_error(self):
         lb = self.server()
         rc, out, err = koeval("run", SUITE, "--model", "openai:m@%s/v1" % lb.url, "--db",
