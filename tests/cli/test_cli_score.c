@@ -28,51 +28,23 @@
 #define B07_NFD "\xe1\x84\x90\xe1\x85\xa6\xe1\x84\x89\xe1\x85\xb3\xe1\x84\x90\xe1\x85\xb3"
 #define B07_NFC "테스트"
 
-static char g_dir[] = "/tmp/koeval-cli-score-XXXXXX";
-
 typedef struct run_result {
     int rc;
     char *out;
     char *err;
 } run_result;
 
+/* Group setup: the program's temporary directory, which kv_test_put and
+ * kv_test_put_bytes (tests/testutil.h) fill. */
 static int setup_dir(void **state)
 {
     (void)state;
-    return mkdtemp(g_dir) ? 0 : -1;
+    return kv_test_dir_make("/tmp/koeval-cli-score-XXXXXX");
 }
 
-static int remove_dir(void **state)
-{
-    (void)state;
-    kv_buf cmd = {0};
-    kv_buf_printf(&cmd, "rm -rf '%s'", g_dir);
-    int rc = system(cmd.p);
-    kv_buf_free(&cmd);
-    return rc == 0 ? 0 : -1;
-}
-
-/* Writes `len` bytes to g_dir/name. */
-static void put_bytes(const char *name, const char *data, size_t len)
-{
-    kv_buf path = {0};
-    kv_buf_printf(&path, "%s/%s", g_dir, name);
-    FILE *fp = fopen(path.p, "wb");
-    if (!fp)
-        fail_msg("cannot write %s", path.p);
-    assert_int_equal(fwrite(data, 1, len, fp), len);
-    assert_int_equal(fclose(fp), 0);
-    kv_buf_free(&path);
-}
-
-static void put(const char *name, const char *text)
-{
-    put_bytes(name, text, strlen(text));
-}
-
-/* Runs "koeval ARGS" inside g_dir (so messages name files as given). ARGS is
- * shell text: it may contain redirections and pipes written as "KV" for the
- * binary, e.g. "cat hyp | KV score -r ref". */
+/* Runs "koeval ARGS" inside the test directory (so messages name files as
+ * given). ARGS is shell text: it may contain redirections and pipes written
+ * as "KV" for the binary, e.g. "cat hyp | KV score -r ref". */
 static run_result koeval(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static run_result koeval(const char *fmt, ...)
 {
@@ -83,7 +55,7 @@ static run_result koeval(const char *fmt, ...)
     va_end(ap);
     assert_true(n > 0 && (size_t)n < sizeof args);
     kv_buf cmd = {0};
-    kv_buf_printf(&cmd, "cd '%s' && ", g_dir);
+    kv_buf_printf(&cmd, "cd '%s' && ", kv_test_dir());
     if (strstr(args, "KV ")) {
         for (const char *p = args; *p;) {
             if (strncmp(p, "KV ", 3) == 0) {
@@ -207,8 +179,8 @@ static bool starts_with(const char *s, const char *prefix)
 static void test_b05_empty_hypothesis_kept(void **state)
 {
     (void)state;
-    put("hyp.txt", B05_HYP);
-    put("ref.txt", B05_REF);
+    kv_test_put("hyp.txt", B05_HYP);
+    kv_test_put("ref.txt", B05_REF);
     run_result r = koeval("score -r ref.txt -i hyp.txt -m bleu --format json");
     assert_int_equal(r.rc, 0);
     assert_string_equal(r.err, "");
@@ -230,7 +202,7 @@ static void test_b05_empty_hypothesis_kept(void **state)
     cJSON_Delete(root);
     run_free(&r);
 
-    put("empty3.txt", "\n\n\n");
+    kv_test_put("empty3.txt", "\n\n\n");
     r = koeval("score -r ref.txt -i empty3.txt -m bleu --format json");
     assert_int_equal(r.rc, 0);
     b = corpus_entry(r.out, "BLEU", &root);
@@ -247,12 +219,13 @@ static void test_b05_empty_hypothesis_kept(void **state)
 static void test_invalid_utf8_scored_as_replacement(void **state)
 {
     (void)state;
-    put("ref.txt", B05_REF);
+    kv_test_put("ref.txt", B05_REF);
     /* a stray byte, a truncated 3-byte sequence (one U+FFFD: a maximal
      * subpart), an overlong pair (two U+FFFD), as Python's errors="replace" */
-    put("bad.txt", "서울은 한국의 \xff수도이다 .\n\xed\x95\n부산은 \xc0\xaf큰 항구 도시이다 .\n");
-    put("fffd.txt", "서울은 한국의 \xef\xbf\xbd수도이다 .\n\xef\xbf\xbd\n"
-                    "부산은 \xef\xbf\xbd\xef\xbf\xbd큰 항구 도시이다 .\n");
+    kv_test_put("bad.txt",
+                "서울은 한국의 \xff수도이다 .\n\xed\x95\n부산은 \xc0\xaf큰 항구 도시이다 .\n");
+    kv_test_put("fffd.txt", "서울은 한국의 \xef\xbf\xbd수도이다 .\n\xef\xbf\xbd\n"
+                            "부산은 \xef\xbf\xbd\xef\xbf\xbd큰 항구 도시이다 .\n");
     run_result r = koeval("score -r ref.txt -i bad.txt -m bleu");
     assert_int_equal(r.rc, 0);
     assert_one_error(&r, 0, false, "invalid UTF-8", "bad.txt", NULL);
@@ -280,9 +253,9 @@ static void test_invalid_utf8_scored_as_replacement(void **state)
 static void test_bom_removed(void **state)
 {
     (void)state;
-    put("ref.txt", B05_REF);
-    put("hyp.txt", B05_HYP);
-    put("bom.txt", "\xef\xbb\xbf" B05_HYP);
+    kv_test_put("ref.txt", B05_REF);
+    kv_test_put("hyp.txt", B05_HYP);
+    kv_test_put("bom.txt", "\xef\xbb\xbf" B05_HYP);
     run_result r = koeval("score -r ref.txt -i bom.txt");
     assert_one_error(&r, 0, false, "bom.txt", "byte order mark", NULL);
     run_free(&r);
@@ -292,18 +265,18 @@ static void test_bom_removed(void **state)
                  json_score("chrF2", "-r ref.txt -i hyp.txt"));
     /* the BOM on a first line that matches exactly must not cost a match */
     assert_close(json_score("EM", "-r ref.txt -i bom.txt -m em"), 200.0 / 3.0);
-    put("bomref.txt", "\xef\xbb\xbf" B05_REF);
+    kv_test_put("bomref.txt", "\xef\xbb\xbf" B05_REF);
     assert_close(json_score("BLEU", "-r bomref.txt -i hyp.txt"), 100.0 * exp(1.0 - 15.0 / 9.0));
 }
 
 static void test_crlf_equals_lf(void **state)
 {
     (void)state;
-    put("ref.txt", B05_REF);
-    put("hyp.txt", B05_HYP);
-    put("crlf.txt", "서울은 한국의 수도이다 .\r\n\r\n부산은 큰 항구 도시이다 .\r\n");
-    put("refcrlf.txt", "서울은 한국의 수도이다 .\r\n대전은 과학 도시로 알려져 있다 .\r\n"
-                       "부산은 큰 항구 도시이다 .\r\n");
+    kv_test_put("ref.txt", B05_REF);
+    kv_test_put("hyp.txt", B05_HYP);
+    kv_test_put("crlf.txt", "서울은 한국의 수도이다 .\r\n\r\n부산은 큰 항구 도시이다 .\r\n");
+    kv_test_put("refcrlf.txt", "서울은 한국의 수도이다 .\r\n대전은 과학 도시로 알려져 있다 .\r\n"
+                               "부산은 큰 항구 도시이다 .\r\n");
     run_result r = koeval("score -r ref.txt -i crlf.txt -m bleu,chrf,chrf++,rougeL,em,f1");
     assert_int_equal(r.rc, 0);
     assert_string_equal(r.err, "");
@@ -317,7 +290,7 @@ static void test_crlf_equals_lf(void **state)
     run_free(&r);
     run_free(&l);
     /* a missing final newline is not a missing line */
-    put("nonl.txt", "서울은 한국의 수도이다 .\n\n부산은 큰 항구 도시이다 .");
+    kv_test_put("nonl.txt", "서울은 한국의 수도이다 .\n\n부산은 큰 항구 도시이다 .");
     assert_close(json_score("BLEU", "-r ref.txt -i nonl.txt"), 100.0 * exp(1.0 - 15.0 / 9.0));
 }
 
@@ -326,9 +299,9 @@ static void test_crlf_equals_lf(void **state)
 static void test_nul_byte_refused(void **state)
 {
     (void)state;
-    put("ref.txt", B05_REF);
-    put_bytes("nul.txt", "서울은 한국의 수도이다 .\nab\0cd\n부산은 큰 항구 도시이다 .\n",
-              strlen(B05_HYP) + 5);
+    kv_test_put("ref.txt", B05_REF);
+    kv_test_put_bytes("nul.txt", "서울은 한국의 수도이다 .\nab\0cd\n부산은 큰 항구 도시이다 .\n",
+                      strlen(B05_HYP) + 5);
     run_result r = koeval("score -r ref.txt -i nul.txt");
     assert_one_error(&r, 3, true, "nul.txt:2", "NUL", NULL);
     run_free(&r);
@@ -336,7 +309,10 @@ static void test_nul_byte_refused(void **state)
     assert_one_error(&r, 3, true, "nul.txt:2", "NUL", NULL);
     run_free(&r);
     /* UTF-16 is what usually brings NUL bytes */
-    put_bytes("utf16.txt", "\xff\xfe" "a\0\n\0", 6);
+    kv_test_put_bytes("utf16.txt",
+                      "\xff\xfe"
+                      "a\0\n\0",
+                      6);
     r = koeval("score -r ref.txt -i utf16.txt");
     assert_one_error(&r, 3, true, "utf16.txt:1", "NUL", NULL);
     run_free(&r);
@@ -352,9 +328,9 @@ static void test_long_line(void **state)
     memset(b.p + b.len, 'a', big);
     b.len += big;
     kv_buf_put(&b, "\nc\n", 3);
-    put_bytes("long.txt", b.p, b.len);
+    kv_test_put_bytes("long.txt", b.p, b.len);
     kv_buf_free(&b);
-    put("ref3.txt", "ok\nb\nc\n");
+    kv_test_put("ref3.txt", "ok\nb\nc\n");
     run_result r = koeval("score -r ref3.txt -i long.txt");
     assert_one_error(&r, 3, true, "long.txt:2", "--max-line-bytes", NULL);
     run_free(&r);
@@ -368,8 +344,8 @@ static void test_long_line(void **state)
     assert_int_equal(count_lines(r.out), 2);
     run_free(&r);
     /* the limit is exact: a line of N bytes passes --max-line-bytes N */
-    put("ten.txt", "0123456789\n");
-    put("ten-ref.txt", "0123456789\n");
+    kv_test_put("ten.txt", "0123456789\n");
+    kv_test_put("ten-ref.txt", "0123456789\n");
     assert_close(json_score("chrF2", "-r ten-ref.txt -i ten.txt --max-line-bytes 10 -m chrf"),
                  100.0);
     r = koeval("score -r ten-ref.txt -i ten.txt --max-line-bytes 9 -m chrf");
@@ -380,9 +356,9 @@ static void test_long_line(void **state)
 static void test_line_count_mismatch(void **state)
 {
     (void)state;
-    put("ref.txt", B05_REF);
-    put("two.txt", "a\nb\n");
-    put("four.txt", "a\nb\nc\nd");
+    kv_test_put("ref.txt", B05_REF);
+    kv_test_put("two.txt", "a\nb\n");
+    kv_test_put("four.txt", "a\nb\nc\nd");
     run_result r = koeval("score -r ref.txt -i two.txt");
     assert_one_error(&r, 3, true, "two.txt", "ref.txt", " 2 ", " 3", NULL);
     run_free(&r);
@@ -390,12 +366,12 @@ static void test_line_count_mismatch(void **state)
     assert_one_error(&r, 3, true, "four.txt", "ref.txt", " 4", " 3 ", NULL);
     run_free(&r);
     /* a second reference stream that is short */
-    put("hyp.txt", B05_HYP);
+    kv_test_put("hyp.txt", B05_HYP);
     r = koeval("score -r ref.txt -r two.txt -i hyp.txt");
     assert_one_error(&r, 3, true, "two.txt", " 2 ", " 3", NULL);
     run_free(&r);
     /* an empty hypothesis file against three references */
-    put("empty.txt", "");
+    kv_test_put("empty.txt", "");
     r = koeval("score -r ref.txt -i empty.txt");
     assert_one_error(&r, 3, true, "empty.txt", "ref.txt", " 0 ", " 3", NULL);
     run_free(&r);
@@ -404,8 +380,8 @@ static void test_line_count_mismatch(void **state)
 static void test_missing_file(void **state)
 {
     (void)state;
-    put("ref.txt", B05_REF);
-    put("hyp.txt", B05_HYP);
+    kv_test_put("ref.txt", B05_REF);
+    kv_test_put("hyp.txt", B05_HYP);
     run_result r = koeval("score -r ref.txt -i nosuch.txt");
     assert_one_error(&r, 3, true, "cannot open", "nosuch.txt", NULL);
     run_free(&r);
@@ -420,8 +396,8 @@ static void test_missing_file(void **state)
 static void test_usage_errors(void **state)
 {
     (void)state;
-    put("ref.txt", B05_REF);
-    put("hyp.txt", B05_HYP);
+    kv_test_put("ref.txt", B05_REF);
+    kv_test_put("hyp.txt", B05_HYP);
     /* arguments, and a word the one stderr line must contain */
     const char *cases[][2] = {
         {"score -r ref.txt -i hyp.txt --bogus", "--bogus"},
@@ -468,8 +444,8 @@ static void test_usage_errors(void **state)
 static void test_stdin(void **state)
 {
     (void)state;
-    put("ref.txt", B05_REF);
-    put("hyp.txt", B05_HYP);
+    kv_test_put("ref.txt", B05_REF);
+    kv_test_put("hyp.txt", B05_HYP);
     double want_bleu = json_score("BLEU", "-r ref.txt -i hyp.txt");
     double want_chrf = json_score("chrF2", "-r ref.txt -i hyp.txt");
     assert_close(json_score("BLEU", "-r ref.txt -i - <hyp.txt"), want_bleu);
@@ -499,8 +475,8 @@ static void test_stdin(void **state)
 static void test_text_signatures(void **state)
 {
     (void)state;
-    put("ref.txt", B05_REF);
-    put("hyp.txt", B05_HYP);
+    kv_test_put("ref.txt", B05_REF);
+    kv_test_put("hyp.txt", B05_HYP);
     run_result r = koeval("score -r ref.txt -i hyp.txt");
     assert_int_equal(r.rc, 0);
     assert_int_equal(count_lines(r.out), 2);
@@ -560,7 +536,7 @@ static void test_text_signatures(void **state)
 static void test_sentence_level_b04(void **state)
 {
     (void)state;
-    put("seoul.txt", "서울 특별시\n");
+    kv_test_put("seoul.txt", "서울 특별시\n");
     run_result r = koeval("score -r seoul.txt -i seoul.txt -m bleu --sentence-level");
     assert_int_equal(r.rc, 0);
     assert_string_equal(r.err, "");
@@ -583,12 +559,12 @@ static void test_sentence_level_b04(void **state)
     run_free(&r);
 
     /* the control of B04: four tokens reach every order, 100 either way */
-    put("four.txt", "대한민국의 수도는 서울특별시 이다\n");
+    kv_test_put("four.txt", "대한민국의 수도는 서울특별시 이다\n");
     assert_close(json_score("BLEU", "-r four.txt -i four.txt -m bleu"), 100.0);
 
     /* B05 per segment: 100, 0 (empty), 100; then the corpus lines */
-    put("ref.txt", B05_REF);
-    put("hyp.txt", B05_HYP);
+    kv_test_put("ref.txt", B05_REF);
+    kv_test_put("hyp.txt", B05_HYP);
     r = koeval("score -r ref.txt -i hyp.txt -m bleu,chrf --sentence-level --format json");
     assert_int_equal(r.rc, 0);
     cJSON *root;
@@ -612,8 +588,8 @@ static void test_sentence_level_b04(void **state)
 static void test_b07_nfd(void **state)
 {
     (void)state;
-    put("nfd.txt", B07_NFD "\n");
-    put("nfc.txt", B07_NFC "\n");
+    kv_test_put("nfd.txt", B07_NFD "\n");
+    kv_test_put("nfc.txt", B07_NFC "\n");
     assert_close(json_score("chrF2", "-r nfc.txt -i nfd.txt -m chrf"), 100.0);
     assert_close(json_score("chrF2", "-r nfd.txt -i nfc.txt -m chrf"), 100.0);
     assert_close(json_score("EM", "-r nfc.txt -i nfd.txt -m em,f1 --lang ko"), 100.0);
@@ -654,9 +630,11 @@ static void test_b07_nfd(void **state)
 static void test_multiple_references(void **state)
 {
     (void)state;
-    put("a.txt", B05_REF);
-    put("b.txt", "서울은 대한민국의 수도이다 .\n대전은 과학의 도시다 .\n부산은 항구 도시이다 .\n");
-    put("hyp.txt", "서울은 대한민국의 수도이다 .\n대전은 과학의 도시다 .\n부산은 항구 도시이다 .\n");
+    kv_test_put("a.txt", B05_REF);
+    kv_test_put("b.txt",
+                "서울은 대한민국의 수도이다 .\n대전은 과학의 도시다 .\n부산은 항구 도시이다 .\n");
+    kv_test_put("hyp.txt",
+                "서울은 대한민국의 수도이다 .\n대전은 과학의 도시다 .\n부산은 항구 도시이다 .\n");
     run_result r = koeval("score -r a.txt -r b.txt -i hyp.txt -m bleu,chrf");
     assert_int_equal(r.rc, 0);
     assert_true(starts_with(line_at(r.out, 0), "BLEU|nrefs:2|case:mixed|eff:no|tok:13a|"));
@@ -669,8 +647,8 @@ static void test_multiple_references(void **state)
 
     /* B05 against {its reference, an all-empty one}: the empty hypothesis's
      * closest reference length is now 0, so no brevity penalty */
-    put("hyp5.txt", B05_HYP);
-    put("empty3.txt", "\n\n\n");
+    kv_test_put("hyp5.txt", B05_HYP);
+    kv_test_put("empty3.txt", "\n\n\n");
     r = koeval("score -r a.txt -r empty3.txt -i hyp5.txt -m bleu --format json");
     assert_int_equal(r.rc, 0);
     cJSON *root;
@@ -686,8 +664,8 @@ static void test_multiple_references(void **state)
 static void test_json_all_metrics(void **state)
 {
     (void)state;
-    put("ref.txt", B05_REF);
-    put("hyp.txt", B05_HYP);
+    kv_test_put("ref.txt", B05_REF);
+    kv_test_put("hyp.txt", B05_HYP);
     run_result r = koeval("score -r ref.txt -i hyp.txt -m bleu,chrf,chrf++,rougeL,em,f1 --format json");
     assert_int_equal(r.rc, 0);
     assert_string_equal(r.err, "");
@@ -719,7 +697,7 @@ static void test_json_all_metrics(void **state)
     assert_close(json_score("F1", "-r ref.txt -i hyp.txt -m f1"), 200.0 / 3.0);
 
     /* an empty corpus is still a JSON document, with a warning */
-    put("empty.txt", "");
+    kv_test_put("empty.txt", "");
     r = koeval("score -r empty.txt -i empty.txt -m bleu,chrf --format json");
     assert_int_equal(r.rc, 0);
     root = cJSON_Parse(r.out);
@@ -749,5 +727,5 @@ int main(void)
         cmocka_unit_test(test_multiple_references),
         cmocka_unit_test(test_json_all_metrics),
     };
-    return cmocka_run_group_tests(tests, setup_dir, remove_dir);
+    return cmocka_run_group_tests(tests, setup_dir, kv_test_dir_remove);
 }
