@@ -41,25 +41,13 @@
 #define ANTHROPIC_VERSION "2023-06-01"
 #define ANTHROPIC_DEFAULT_MAX_TOKENS 1024
 
-/* True when s holds a byte that would end or corrupt a header line. */
-static bool has_control_byte(const char *s)
-{
-    for (; *s; s++)
-        if ((unsigned char)*s < 0x20 || *s == 0x7F)
-            return true;
-    return false;
-}
-
 int kv_anthropic_build(const kv_model_spec *m, const kv_chat *chat, const char *api_key,
                        kv_http_request *out, char *err, size_t errlen)
 {
     /* No key, no header: a gateway may add it; the API itself answers 401. */
     bool have_key = api_key && *api_key;
-    if (have_key && has_control_byte(api_key)) {
-        snprintf(err, errlen, "the API key in %s contains a control character",
-                 m->api_key_env[0] ? m->api_key_env : "the environment");
+    if (kv_http_check_api_key(m, api_key, err, errlen) != 0)
         return -1;
-    }
 
     cJSON *body = cJSON_CreateObject();
     cJSON *msgs = cJSON_AddArrayToObject(body, "messages");

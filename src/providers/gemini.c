@@ -47,15 +47,6 @@
 #include "src/providers/internal.h"
 #include "src/stream.h"
 
-/* True when s holds a byte that would end or corrupt a header line. */
-static bool has_control_byte(const char *s)
-{
-    for (; *s; s++)
-        if ((unsigned char)*s < 0x20 || *s == 0x7F)
-            return true;
-    return false;
-}
-
 /* Appends the model's resource path, percent-encoding every byte outside
  * RFC 3986's unreserved set (and '/', which separates "tunedModels/x"). */
 static void put_model_path(kv_buf *url, const char *name)
@@ -105,11 +96,8 @@ int kv_gemini_build(const kv_model_spec *m, const kv_chat *chat, const char *api
 {
     /* No key, no header: a gateway may add it; the API itself answers 403. */
     bool have_key = api_key && *api_key;
-    if (have_key && has_control_byte(api_key)) {
-        snprintf(err, errlen, "the API key in %s contains a control character",
-                 m->api_key_env[0] ? m->api_key_env : "the environment");
+    if (kv_http_check_api_key(m, api_key, err, errlen) != 0)
         return -1;
-    }
 
     cJSON *body = cJSON_CreateObject();
     cJSON *contents = cJSON_AddArrayToObject(body, "contents");

@@ -154,6 +154,11 @@ int kv_http_add_header(kv_http_request *out, char *err, size_t errlen, const cha
  * with err set. Does not delete the document. */
 int kv_http_set_json_body(kv_http_request *out, const cJSON *json, char *err, size_t errlen);
 
+/* Checks an API key that goes into a header line: returns 0 when it is NULL,
+ * empty or fine, or -1 with err naming m->api_key_env (never the key) when it
+ * holds a byte that would end or corrupt the line (a control byte or DEL). */
+int kv_http_check_api_key(const kv_model_spec *m, const char *api_key, char *err, size_t errlen);
+
 /* The body and headers of an OpenAI-style request (OpenAI, Ollama, CLOVA):
  * out->body from root, then the header lines "Content-Type: application/json",
  * extra_header (a whole line such as "Accept: text/event-stream", or NULL)

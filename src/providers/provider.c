@@ -380,6 +380,19 @@ int kv_http_set_json_body(kv_http_request *out, const cJSON *json, char *err, si
     return 0;
 }
 
+int kv_http_check_api_key(const kv_model_spec *m, const char *api_key, char *err, size_t errlen)
+{
+    if (!api_key)
+        return 0;
+    for (const char *s = api_key; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7F) {
+            snprintf(err, errlen, "the API key in %s contains a control character",
+                     m->api_key_env[0] ? m->api_key_env : "the environment");
+            return -1;
+        }
+    return 0;
+}
+
 int kv_http_bearer_json_request(kv_http_request *out, const cJSON *root, bool built,
                                 const char *extra_header, const char *api_key, char *err,
                                 size_t errlen)
