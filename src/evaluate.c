@@ -128,6 +128,8 @@ int kv_evaluate(kv_evaluator *ev, const kv_item *item, const char *answer, size_
     int rc = evaluate(ev, item, a, an, out);
     /* a secondary score's signature: its own name, then the primary's settings */
     for (int k = 0; k < out->n_extra; k++) {
+        if (out->extra[k].signature[0])
+            continue; /* set by the metric itself */
         const char *rest = strchr(out->signature, '|');
         snprintf(out->extra[k].signature, sizeof out->extra[k].signature, "%s%s",
                  out->extra[k].metric, rest ? rest : "");
@@ -238,6 +240,8 @@ static int evaluate(kv_evaluator *ev, const kv_item *item, const char *a, size_t
                     kv_bleu_compute(&bo, &bst, &bs);
                     out->extra[0].metric = "BLEU";
                     out->extra[0].value = bs.score;
+                    kv_bleu_signature(&bo, (int)item->n_references, "nfc",
+                                      out->extra[0].signature, sizeof out->extra[0].signature);
                     out->n_extra = 1;
                 }
                 kv_bleu_free(b);
@@ -253,6 +257,8 @@ static int evaluate(kv_evaluator *ev, const kv_item *item, const char *a, size_t
             out->value = 100 * rs.fmeasure;
             out->extra[0].metric = "chrF2";
             out->extra[0].value = chrf;
+            kv_chrf_signature(&ev->chrf_opts, (int)item->n_references, "nfc",
+                              out->extra[0].signature, sizeof out->extra[0].signature);
             out->n_extra = 1;
             snprintf(out->signature, sizeof out->signature, "rougeL|tok:unicode|norm:nfc");
         }

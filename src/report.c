@@ -91,6 +91,7 @@ enum label {
     L_PASSK,
     L_PASSHATK,
     L_CORPUS,
+    L_QUALITY_PLAIN,
     L_COUNT
 };
 
@@ -124,6 +125,7 @@ static const char *const labels[2][L_COUNT] = {
         [L_PASSHATK] = "pass^k %",
         [L_CORPUS] = "Translation, corpus level (chrF2 and BLEU over all segments; ko−%s with "
                      "sacreBLEU-style paired bootstrap over segments, 95%% CI)",
+        [L_QUALITY_PLAIN] = "Quality (mean item score, 0–100)",
     },
     {
         [L_TITLE] = "koeval 실행 %lld — 문항 세트 %s (%s), 반복 %d",
@@ -153,6 +155,7 @@ static const char *const labels[2][L_COUNT] = {
         [L_PASSHATK] = "pass^k %",
         [L_CORPUS] = "번역, 말뭉치 수준 (전체 세그먼트의 chrF2와 BLEU; ko−%s는 sacreBLEU 방식의 "
                      "세그먼트 짝 부트스트랩, 95%% 신뢰구간)",
+        [L_QUALITY_PLAIN] = "품질 (문항 점수 평균, 0–100)",
     },
 };
 
@@ -192,6 +195,12 @@ struct kv_report {
 };
 
 #define L(r, k) (labels[(r)->label_lang][k])
+
+/* Does the run have a Korean gap to show (Korean present, not the pivot)? */
+static bool has_ko_gap(const kv_report *r)
+{
+    return r->ko >= 0 && r->pivot >= 0 && r->ko != r->pivot;
+}
 
 int kv_report_lang_parse(const char *name, kv_report_lang *out)
 {
@@ -410,9 +419,9 @@ static int cmp_rows(const void *a, const void *b)
     int c = strcmp(x->item, y->item);
     if (c)
         return c;
-    if (x->repeat != y->repeat)
-        return x->repeat - y->repeat;
-    return x->lang - y->lang;
+    if (x->lang != y->lang)
+        return x->lang - y->lang;
+    return x->repeat - y->repeat;
 }
 
 static void free_answers(collect *c)
@@ -533,11 +542,10 @@ static int on_corpus_response(const kv_stored_response *row, void *ctx)
     return 0;
 }
 
-/* same item and repeat (any model and language) */
+/* same item (any model, language and repeat) */
 static int cmp_seg_key(const seg_stats *x, const seg_stats *y)
 {
-    int k = strcmp(x->item, y->item);
-    return k ? k : x->repeat - y->repeat;
+    return strcmp(x->item, y->item);
 }
 
 static int cmp_seg(const void *a, const void *b)
@@ -608,20 +616,31 @@ static void corpus_scores(kv_report *r, kv_store *s, const char *suite_path, con
                 kv_bleu_stats *xb = kv_xcalloc(c.n + 1, sizeof *xb), *yb = kv_xcalloc(c.n + 1, sizeof *yb);
                 size_t np = 0;
                 for (size_t i = 0; i < c.n;) {
+                    /* one resampling unit per item: its repeats' statistics summed */
                     size_t j = i;
-                    const seg_stats *ko = NULL, *pv = NULL;
+                    bool ko = false, pv = false;
+                    kv_chrf_stats kc = {0}, pc = {0};
+                    kv_bleu_stats kb = {0}, pb = {0};
+                    int orders = c.co.char_order + c.co.word_order;
                     while (j < c.n && !cmp_seg_key(&c.segs[i], &c.segs[j])) {
-                        if (c.segs[j].model == m && c.segs[j].lang == r->ko)
-                            ko = &c.segs[j];
-                        if (c.segs[j].model == m && c.segs[j].lang == r->pivot)
-                            pv = &c.segs[j];
+                        const seg_stats *g = &c.segs[j];
+                        if (g->model == m && g->lang == r->ko) {
+                            kv_chrf_stats_add(&kc, &g->chrf, orders);
+                            kv_bleu_stats_add(&kb, &g->bleu);
+                            ko = true;
+                        }
+                        if (g->model == m && g->lang == r->pivot) {
+                            kv_chrf_stats_add(&pc, &g->chrf, orders);
+                            kv_bleu_stats_add(&pb, &g->bleu);
+                            pv = true;
+                        }
                         j++;
                     }
                     if (ko && pv) {
-                        xc[np] = ko->chrf;
-                        yc[np] = pv->chrf;
-                        xb[np] = ko->bleu;
-                        yb[np] = pv->bleu;
+                        xc[np] = kc;
+                        yc[np] = pc;
+                        xb[np] = kb;
+                        yb[np] = pb;
                         np++;
                     }
                     i = j;
@@ -724,25 +743,36 @@ int kv_report_build(kv_store *s, int64_t run_id, kv_report **out, char *err, siz
     r->kogap = kv_xcalloc(ncell, sizeof *r->kogap);
     dlist *kx = kv_xcalloc(ncell, sizeof *kx), *ky = kv_xcalloc(ncell, sizeof *ky);
     for (size_t i = 0; i < c.n_rows;) {
-        /* one group: same model, metric, item, repeat; one row per language */
+        /* one group: same model, metric and item, every language and repeat.
+         * Repeats of an item are averaged first: the bootstrap resamples
+         * items, so repeats must not count as more items */
         size_t j = i;
-        double by_lang[MAX_LANGS];
+        double by_lang[MAX_LANGS] = {0};
+        int reps[MAX_LANGS] = {0};
         bool has[MAX_LANGS] = {false};
         while (j < c.n_rows && c.rows[j].model == c.rows[i].model &&
-               c.rows[j].metric == c.rows[i].metric && !strcmp(c.rows[j].item, c.rows[i].item) &&
-               c.rows[j].repeat == c.rows[i].repeat) {
+               c.rows[j].metric == c.rows[i].metric && !strcmp(c.rows[j].item, c.rows[i].item)) {
             score_row *row = &c.rows[j];
             size_t at = ((size_t)row->model * (size_t)r->n_metrics + (size_t)row->metric) *
                             (size_t)r->n_langs +
                         (size_t)row->lang;
             r->cells[at].sum += row->value;
             r->cells[at].n++;
-            dl_push(&cv[at], row->value);
             r->cells[at].failed_extraction += row->failed_extraction;
-            by_lang[row->lang] = row->value;
+            by_lang[row->lang] += row->value;
+            reps[row->lang]++;
             has[row->lang] = true;
             j++;
         }
+        for (int l = 0; l < r->n_langs; l++)
+            if (has[l]) {
+                by_lang[l] /= reps[l];
+                size_t at = ((size_t)c.rows[i].model * (size_t)r->n_metrics +
+                             (size_t)c.rows[i].metric) *
+                                (size_t)r->n_langs +
+                            (size_t)l;
+                dl_push(&cv[at], by_lang[l]); /* the mean's interval: also over items */
+            }
         if (r->ko >= 0 && has[r->ko]) {
             for (int l = 0; l < r->n_langs; l++) {
                 if (!has[l] || l == r->ko)
@@ -1515,7 +1545,10 @@ static int print_html(const kv_report *r, FILE *out)
         fputs("</span>", out);
     }
     fputs("</div>\n<h2>", out);
-    fprintf(out, L(r, L_QUALITY), r->pivot >= 0 ? r->langs[r->pivot] : "pivot");
+    if (has_ko_gap(r))
+        fprintf(out, L(r, L_QUALITY), r->langs[r->pivot]);
+    else
+        fputs(L(r, L_QUALITY_PLAIN), out);
     fputs("</h2>\n", out);
     for (int k = 0; k < r->n_metrics; k++)
         html_metric_chart(out, r, k);
@@ -1610,7 +1643,10 @@ int kv_report_print(const kv_report *r, kv_report_format fmt, FILE *out)
                 r->suite, r->repeat);
         fputs("\n\n", out);
         fputs(fmt == KV_REPORT_MD ? "### " : "", out);
-        fprintf(out, L(r, L_QUALITY), r->pivot >= 0 ? r->langs[r->pivot] : "pivot");
+        if (has_ko_gap(r))
+            fprintf(out, L(r, L_QUALITY), r->langs[r->pivot]);
+        else
+            fputs(L(r, L_QUALITY_PLAIN), out);
         fputs("\n\n", out);
         t_print(&q, fmt, out);
         fputs(fmt == KV_REPORT_MD ? "\n### " : "\n", out);

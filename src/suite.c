@@ -549,7 +549,12 @@ static int manifest_finish(loader *L)
         }
         mf->pivot = L->x->langs[k];
     } else {
+        /* English, else the first language that is not Korean: Korean is what
+         * the gap measures, so it is the pivot only in a Korean-only suite */
         int k = lang_find(L, "en");
+        for (int i = 0; k < 0 && i < (int)L->n_langs; i++)
+            if (strncmp(L->x->langs[i], "ko", 2) != 0)
+                k = i;
         mf->pivot = L->x->langs[k >= 0 ? k : 0];
     }
 

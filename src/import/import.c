@@ -785,7 +785,18 @@ static char *manifest_text(const kv_import_ctx *ctx, const char *out)
     cJSON *langs = cJSON_AddArrayToObject(m, "languages");
     for (size_t i = 0; i < ctx->n_langs; i++)
         cJSON_AddItemToArray(langs, cJSON_CreateString(ctx->langs[i]));
-    cJSON_AddStringToObject(m, "pivot", kv_imp_lang_index(ctx, "en") >= 0 ? "en" : ctx->langs[0]);
+    /* English, else the first language that is not Korean (Korean is what the
+     * gap measures) */
+    const char *pivot = ctx->langs[0];
+    if (kv_imp_lang_index(ctx, "en") >= 0)
+        pivot = "en";
+    else
+        for (size_t l = 0; l < ctx->n_langs; l++)
+            if (strncmp(ctx->langs[l], "ko", 2) != 0) {
+                pivot = ctx->langs[l];
+                break;
+            }
+    cJSON_AddStringToObject(m, "pivot", pivot);
     /* metrics of the tasks the suite holds */
     bool has[3] = {false, false, false};
     for (size_t i = 0; i < ctx->n_items; i++) {

@@ -394,6 +394,29 @@ class RunLoopback(unittest.TestCase):
         self.assertEqual(got["last"], [("C", 0.0)])
         self.assertEqual(got["first"], [("A", 100.0)])
 
+    def test_repeats_do_not_count_as_items_in_the_gap(self):
+        # "Seoul" is right for qa-001 in English only: one item of ten differs.
+        # Five identical repeats must give the same interval as one, paired by item.
+        lb = self.server(script={"*": "ok:text=Seoul"})
+        gaps = {}
+        for rep in ("1", "5"):
+            db = os.path.join(self.dir, "r%s.db" % rep)
+            rc, out, err = koeval("run", SUITE, "--model", "openai:m@%s/v1" % lb.url, "--db", db,
+                                  "--limit", "10", "--langs", "ko,en", "--repeat", rep,
+                                  "--format", "json", "-q")
+            self.assertEqual(rc, 0, err)
+            import json
+            q = {(e["metric"], e["lang"]): e for e in json.loads(out)["quality"]}
+            gaps[rep] = q[("EM", "ko")]
+        for rep in ("1", "5"):
+            g = gaps[rep]
+            self.assertEqual(g["gap_pairs"], 10, rep)
+            self.assertAlmostEqual(g["gap_vs_pivot"], -10.0)
+            self.assertEqual((g["wins"], g["ties"], g["losses"]), (0, 9, 1))
+            self.assertFalse(g["gap_flagged"], rep)
+        self.assertEqual(gaps["1"]["gap_ci_low"], gaps["5"]["gap_ci_low"])
+        self.assertEqual(gaps["1"]["gap_ci_high"], gaps["5"]["gap_ci_high"])
+
     def test_resume_without_a_run_is_an_error(self):
         lb = self.server()
         rc, out, err = koeval("run", SUITE, "--model", "openai:m@%s/v1" % lb.url, "--db",
