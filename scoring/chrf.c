@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "scoring/wordtab.h"
 #include "src/text.h"
 
 /* One side of a segment, ready for counting. */
@@ -31,10 +32,7 @@ struct kv_chrf {
     side *sides;
     size_t sides_cap;
     /* word table (chrF++): word bytes -> dense ids, per segment */
-    struct wslot *wtab;
-    size_t wtab_cap, wtab_used;
-    unsigned wshift;
-    uint32_t wgen, nwids;
+    kv_word_table words;
     /* n-gram table, sized per pair; slots are never cleared (gen) */
     cslot *tab;
     size_t tab_cap, tab_used;
@@ -78,7 +76,7 @@ void kv_chrf_free(kv_chrf *c)
         free(c->sides[i].words);
     }
     free(c->sides);
-    free(c->wtab);
+    kv_wt_free(&c->words);
     free(c->tab);
     free(c->ids);
     free(c->dmap);
@@ -139,131 +137,11 @@ static inline bool py_space(uint32_t cp)
     return sp;
 }
 
-/* ---- word ids (chrF++) -------------------------------------------------
- * A word of up to 16 bytes is identified by (k1, k2, len) alone: k1 = its
- * first min(len, 8) bytes (zero-padded), k2 = its last 8 bytes when
- * len > 8, else 0. Longer words carry a hash in k1 and their first 8 bytes
- * in k2 and are compared byte by byte. Slots are never cleared (gen). */
-struct wslot {
-    uint64_t k1, k2;
-    const char *p;
-    uint32_t len, id, gen, pad_;
-};
+/* ---- word ids (chrF++): scoring/wordtab.h ---- */
 
-static void words_reset(kv_chrf *c, size_t expected)
-{
-    size_t want = 64;
-    unsigned bits = 6;
-    while (want < expected * 2) {
-        want *= 2;
-        bits++;
-    }
-    if (c->wtab_cap < want || c->wgen == UINT32_MAX) {
-        free(c->wtab);
-        c->wtab = kv_xcalloc(want, sizeof *c->wtab);
-        c->wtab_cap = want;
-        c->wgen = 0;
-    }
-    c->wtab_used = want;
-    c->wshift = 64 - bits;
-    c->wgen++;
-    c->nwids = 0;
-}
-
-static inline size_t word_home(const kv_chrf *c, uint64_t k1, uint64_t k2, uint32_t len)
-{
-    uint64_t h = (k1 ^ (k2 * 0xC2B2AE3D27D4EB4Full) ^ len) * 0x9E3779B97F4A7C15ull;
-    return (size_t)(h >> c->wshift);
-}
-
-static void words_grow(kv_chrf *c)
-{
-    struct wslot *old = c->wtab;
-    size_t oldused = c->wtab_used;
-    uint32_t oldgen = c->wgen;
-    size_t used = oldused * 2;
-    c->wtab_cap = c->wtab_cap > used ? c->wtab_cap : used;
-    c->wtab = kv_xcalloc(c->wtab_cap, sizeof *c->wtab);
-    c->wtab_used = used;
-    c->wshift--;
-    c->wgen = 1;
-    for (size_t i = 0; i < oldused; i++) {
-        if (old[i].gen != oldgen)
-            continue;
-        size_t j = word_home(c, old[i].k1, old[i].k2, old[i].len);
-        while (c->wtab[j].gen == c->wgen)
-            j = (j + 1) & (used - 1);
-        c->wtab[j] = old[i];
-        c->wtab[j].gen = c->wgen;
-    }
-    free(old);
-}
-
-static uint64_t word_hash(const char *s, size_t n)
-{
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ (n * 0xC2B2AE3D27D4EB4Full);
-    while (n >= 8) {
-        uint64_t w;
-        memcpy(&w, s, 8);
-        h = (h ^ w) * 0x94D049BB133111EBull;
-        h ^= h >> 31;
-        s += 8;
-        n -= 8;
-    }
-    uint64_t w = 0;
-    for (size_t k = 0; k < n; k++)
-        w |= (uint64_t)(unsigned char)s[k] << (8 * k);
-    h = (h ^ w) * 0x94D049BB133111EBull;
-    return h ^ (h >> 32);
-}
-
-/* The id of the word s[a .. a+len) (len >= 1), s having n bytes. */
 static inline uint32_t word_id(kv_chrf *c, const char *s, size_t n, size_t a, size_t len)
 {
-    uint64_t k1 = 0, k2 = 0;
-    if (len <= 8) {
-        if (n - a >= 8) {
-            memcpy(&k1, s + a, 8);
-        } else if (n >= 8) {
-            memcpy(&k1, s + n - 8, 8);
-            k1 >>= 8 * (8 - (n - a));
-        } else {
-            for (size_t k = 0; k < n - a; k++)
-                k1 |= (uint64_t)(unsigned char)s[a + k] << (8 * k);
-        }
-        if (len < 8)
-            k1 &= ((uint64_t)1 << (8 * len)) - 1;
-    } else if (len <= 16) {
-        memcpy(&k1, s + a, 8);
-        memcpy(&k2, s + a + len - 8, 8);
-    } else {
-        k1 = word_hash(s + a, len);
-        memcpy(&k2, s + a, 8);
-    }
-    if (((size_t)c->nwids + 1) * 2 > c->wtab_used)
-        words_grow(c);
-    size_t mask = c->wtab_used - 1, j = word_home(c, k1, k2, (uint32_t)len);
-    struct wslot *e;
-    bool empty;
-    for (;;) {
-        e = &c->wtab[j];
-        empty = e->gen != c->wgen;
-        bool same = e->k1 == k1 && e->k2 == k2 && e->len == len;
-        if (same && !empty && len > 16) /* a stale slot's bytes may be gone */
-            same = memcmp(e->p, s + a, len) == 0;
-        if (empty | same)
-            break;
-        j = (j + 1) & mask;
-    }
-    uint32_t id = empty ? c->nwids : e->id;
-    e->k1 = k1;
-    e->k2 = k2;
-    e->p = s + a;
-    e->len = (uint32_t)len;
-    e->gen = c->wgen;
-    e->id = id;
-    c->nwids += empty;
-    return id;
+    return kv_wt_id(&c->words, s, n, a, len);
 }
 
 /* One str.split() word (chars = its code points): one trailing (else
@@ -793,7 +671,7 @@ int kv_chrf_segment(kv_chrf *c, const char *hyp, size_t hyp_len, const char *con
         size_t total = hyp ? hyp_len : 0;
         for (size_t k = 0; k < n_refs; k++)
             total += refs[k] ? ref_lens[k] : 0;
-        words_reset(c, total / 8 + 8);
+        kv_wt_reset(&c->words, total / 8 + 8);
     }
     /* word ids point into the texts, so lowercased copies live side by side
      * in one buffer that is only appended to during this call */

@@ -29,6 +29,8 @@
  */
 #include "scoring/rouge.h"
 
+#include "scoring/wordtab.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -77,19 +79,6 @@ const char *kv_rouge_type_name(int type)
 
 /* ---- the scorer -------------------------------------------------------- */
 
-/* A token in the per-segment table. Tokens of up to 16 bytes are identified
- * by (k1, k2, len) alone: k1 = the first min(len, 8) bytes (zero-padded),
- * k2 = the last 8 bytes when len > 8, else 0. Longer tokens carry a hash in
- * k1 and their first 8 bytes in k2, and are compared byte by byte. */
-typedef struct tslot {
-    uint64_t k1, k2;
-    const char *p;
-    uint32_t len;
-    uint32_t id;
-    uint32_t gen; /* the slot is in use in this segment when gen == r->gen */
-    uint32_t pad_;
-} tslot;
-
 /* One side (the prediction or one target): token ids and, for ROUGE-Lsum,
  * where each sentence starts. */
 typedef struct side {
@@ -109,12 +98,7 @@ struct kv_rouge {
     int flags;
     int mode;
     bool stem;
-    /* token table */
-    tslot *tab;
-    size_t tab_cap;  /* slots allocated */
-    size_t tab_used; /* power of two <= tab_cap in use this segment */
-    unsigned shift;  /* 64 - log2(tab_used) */
-    uint32_t gen, nids;
+    kv_word_table tab; /* token ids for this segment (scoring/wordtab.h) */
     /* lowercased (and stemmed) token bytes of the rouge tokenizer */
     char *arena;
     size_t arena_len, arena_cap;
@@ -149,7 +133,7 @@ void kv_rouge_free(kv_rouge *r)
 {
     if (!r)
         return;
-    free(r->tab);
+    kv_wt_free(&r->tab);
     free(r->arena);
     for (size_t k = 0; k < r->n_sides; k++) {
         free(r->sides[k].ids);
@@ -176,142 +160,11 @@ static void *grow(void *p, size_t *cap, size_t need, size_t elem)
     return kv_xrealloc(p, c * elem);
 }
 
-/* ---- token table ------------------------------------------------------- */
+/* ---- token ids ---------------------------------------------------------- */
 
-static void table_reset(kv_rouge *r, size_t expected)
-{
-    size_t want = 64;
-    unsigned bits = 6;
-    while (want < expected * 2) {
-        want *= 2;
-        bits++;
-    }
-    if (r->tab_cap < want || r->gen == UINT32_MAX) {
-        free(r->tab);
-        r->tab = kv_xcalloc(want, sizeof *r->tab);
-        r->tab_cap = want;
-        r->gen = 0;
-    }
-    r->tab_used = want;
-    r->shift = 64 - bits;
-    r->gen++;
-    r->nids = 0;
-}
-
-static inline size_t tab_home(const kv_rouge *r, uint64_t k1, uint64_t k2, uint32_t len)
-{
-    uint64_t h = (k1 ^ (k2 * 0xC2B2AE3D27D4EB4Full) ^ len) * 0x9E3779B97F4A7C15ull;
-    return (size_t)(h >> r->shift);
-}
-
-static void table_grow(kv_rouge *r)
-{
-    tslot *old = r->tab;
-    size_t oldused = r->tab_used;
-    uint32_t oldgen = r->gen;
-    size_t used = oldused * 2;
-    r->tab_cap = r->tab_cap > used ? r->tab_cap : used;
-    r->tab = kv_xcalloc(r->tab_cap, sizeof *r->tab);
-    r->tab_used = used;
-    r->shift--;
-    r->gen = 1;
-    size_t mask = used - 1;
-    for (size_t i = 0; i < oldused; i++) {
-        if (old[i].gen != oldgen)
-            continue;
-        size_t j = tab_home(r, old[i].k1, old[i].k2, old[i].len);
-        while (r->tab[j].gen == r->gen)
-            j = (j + 1) & mask;
-        r->tab[j] = old[i];
-        r->tab[j].gen = r->gen;
-    }
-    free(old);
-}
-
-/* The bytes s[a .. a+len) (len <= 8) as a little-endian word, zero-padded;
- * s has n bytes. Reads 8 bytes at a time, backing off from the end of s. */
-static inline uint64_t load_at(const char *s, size_t n, size_t a, size_t len)
-{
-    uint64_t w = 0;
-    if (n - a >= 8) {
-        memcpy(&w, s + a, 8);
-    } else if (n >= 8) {
-        memcpy(&w, s + n - 8, 8);
-        w >>= 8 * (8 - (n - a));
-    } else {
-        for (size_t k = 0; k < n - a; k++)
-            w |= (uint64_t)(unsigned char)s[a + k] << (8 * k);
-    }
-    if (len < 8)
-        w &= ((uint64_t)1 << (8 * len)) - 1;
-    return w;
-}
-
-static uint64_t long_hash(const char *s, size_t n)
-{
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ (n * 0xC2B2AE3D27D4EB4Full);
-    while (n >= 8) {
-        uint64_t w;
-        memcpy(&w, s, 8);
-        h = (h ^ w) * 0x94D049BB133111EBull;
-        h ^= h >> 31;
-        s += 8;
-        n -= 8;
-    }
-    uint64_t w = 0;
-    for (size_t k = 0; k < n; k++)
-        w |= (uint64_t)(unsigned char)s[k] << (8 * k);
-    h = (h ^ w) * 0x94D049BB133111EBull;
-    return h ^ (h >> 32);
-}
-
-/* The id of the token with keys (k1, k2, len) (see tslot); p = its bytes,
- * which must stay readable for the segment when len > 16. */
-static inline uint32_t intern_key(kv_rouge *r, uint64_t k1, uint64_t k2, size_t len, const char *p)
-{
-    if (((size_t)r->nids + 1) * 2 > r->tab_used)
-        table_grow(r);
-    size_t mask = r->tab_used - 1, j = tab_home(r, k1, k2, (uint32_t)len);
-    tslot *e;
-    bool empty;
-    for (;;) {
-        e = &r->tab[j];
-        empty = e->gen != r->gen;
-        bool same = e->k1 == k1 && e->k2 == k2 && e->len == len;
-        if (same && !empty && len > 16) /* a stale slot's bytes may be gone */
-            same = memcmp(e->p, p, len) == 0;
-        if (empty | same)
-            break;
-        j = (j + 1) & mask;
-    }
-    /* new and known tokens take the same path (no unpredictable branch):
-     * rewriting a known token's keys stores what is there already, and its
-     * bytes at p are equal to those at e->p */
-    uint32_t id = empty ? r->nids : e->id;
-    e->k1 = k1;
-    e->k2 = k2;
-    e->p = p;
-    e->len = (uint32_t)len;
-    e->gen = r->gen;
-    e->id = id;
-    r->nids += empty;
-    return id;
-}
-
-/* The id of the token s[a .. a+len), s having n bytes. */
 static inline uint32_t intern(kv_rouge *r, const char *s, size_t n, size_t a, size_t len)
 {
-    uint64_t k1, k2 = 0;
-    if (len <= 8) {
-        k1 = load_at(s, n, a, len);
-    } else if (len <= 16) {
-        memcpy(&k1, s + a, 8);
-        memcpy(&k2, s + a + len - 8, 8);
-    } else {
-        k1 = long_hash(s + a, len);
-        memcpy(&k2, s + a, 8);
-    }
-    return intern_key(r, k1, k2, len, s + a);
+    return kv_wt_id(&r->tab, s, n, a, len);
 }
 
 static inline void side_push(side *sd, uint32_t id)
@@ -514,14 +367,14 @@ static inline void emit_rouge(kv_rouge *r, side *sd, const char *s, size_t n, si
          * them from the lowercased bytes */
         uint64_t k1, k2 = 0;
         if (len <= 8) {
-            k1 = or_lower(load_at(s, n, a, len), len);
+            k1 = or_lower(kv_wt_load(s, n, a, len), len);
         } else {
             memcpy(&k1, s + a, 8);
             memcpy(&k2, s + a + len - 8, 8);
             k1 |= 0x2020202020202020ull;
             k2 |= 0x2020202020202020ull;
         }
-        side_push(sd, intern_key(r, k1, k2, len, s + a)); /* p unused: len <= 16 */
+        side_push(sd, kv_wt_intern_key(&r->tab, k1, k2, len, s + a)); /* p unused: len <= 16 */
         return;
     }
     char *tok = r->arena + r->arena_len;
@@ -777,9 +630,9 @@ static void score_ngrams(kv_rouge *r, const side *t, const side *p, size_t order
 static size_t lcs_bits(kv_rouge *r, const uint32_t *a, size_t na, const uint32_t *b, size_t nb)
 {
     size_t W = (na + 63) / 64;
-    size_t need = (size_t)r->nids * W + W;
+    size_t need = (size_t)r->tab.n * W + W;
     r->bits = grow(r->bits, &r->bits_cap, need, sizeof *r->bits);
-    uint64_t *M = r->bits, *V = M + (size_t)r->nids * W;
+    uint64_t *M = r->bits, *V = M + (size_t)r->tab.n * W;
     if (W == 1) {
         for (size_t k = 0; k < nb; k++)
             M[b[k]] = 0;
@@ -914,7 +767,7 @@ static int score_lsum(kv_rouge *r, const side *t, const side *p, kv_rouge_score 
         size_t len = p->sent[s + 1] - p->sent[s];
         max_c = len > max_c ? len : max_c;
     }
-    size_t n_types = r->nids;
+    size_t n_types = r->tab.n;
     size_t need = 2 * n_types + (max_r + 1) * (max_c + 1);
     r->u32 = grow(r->u32, &r->u32_cap, need, sizeof *r->u32);
     uint32_t *cnt_r = r->u32, *cnt_c = cnt_r + n_types, *tab = cnt_c + n_types;
@@ -982,7 +835,7 @@ int kv_rouge_segment(kv_rouge *r, int type, const char *const *targets, const si
         r->arena = grow(r->arena, &r->arena_cap, total + 16, 1);
         r->arena_len = 0;
     }
-    table_reset(r, total / 8 + 8);
+    kv_wt_reset(&r->tab, total / 8 + 8);
     side *p = &r->sides[0];
     if (side_tokenize(r, p, prediction, prediction_len, by_line) != 0) {
         set_err(err, errlen, "ROUGE: the tokenizer failed (ICU error)");
