@@ -889,6 +889,34 @@ out:
     return status;
 }
 
+/* Opens an existing store and picks a run (run_id 0 = the latest). Returns
+ * 0, or an exit code after printing the one error line. */
+static int open_stored_run(const char *db, int64_t *run_id, kv_store **store)
+{
+    if (access(db, R_OK) != 0) {
+        kv_cli_error("cannot open %s: %s", db, strerror(errno));
+        return KV_EXIT_INPUT;
+    }
+    char err[1024];
+    if (kv_store_open(db, store, err, sizeof err) != 0) {
+        kv_cli_error("%s", err);
+        return KV_EXIT_INPUT;
+    }
+    if (!*run_id && (kv_store_latest_run(*store, run_id) != 0 || *run_id <= 0)) {
+        kv_cli_error("%s holds no run", db);
+        kv_store_close(*store);
+        return KV_EXIT_INPUT;
+    }
+    kv_stored_run info = {0};
+    if (kv_store_run_get(*store, *run_id, &info) != 0) {
+        kv_cli_error("%s has no run %lld", db, (long long)*run_id);
+        kv_store_close(*store);
+        return KV_EXIT_INPUT;
+    }
+    kv_stored_run_free(&info);
+    return 0;
+}
+
 static void report_usage(FILE *out)
 {
     fputs("usage: koeval report [--db FILE] [--run ID] [--format tty|md|csv|json|html]\n"
@@ -937,22 +965,13 @@ int kv_cmd_report(int argc, char **argv)
             return KV_EXIT_USAGE;
         }
     }
-    if (access(db, R_OK) != 0) {
-        kv_cli_error("cannot open %s: %s", db, strerror(errno));
-        return KV_EXIT_INPUT;
-    }
     kv_store *store;
-    char err[1024];
-    if (kv_store_open(db, &store, err, sizeof err) != 0) {
-        kv_cli_error("%s", err);
-        return KV_EXIT_INPUT;
-    }
     int64_t run_id = run;
-    int status = KV_EXIT_OK;
-    if (!run_id && (kv_store_latest_run(store, &run_id) != 0 || run_id <= 0)) {
-        kv_cli_error("%s holds no run", db);
-        status = KV_EXIT_INPUT;
-    } else {
+    int status = open_stored_run(db, &run_id, &store);
+    if (status)
+        return status;
+    char err[1024];
+    {
         kv_report *rep;
         if (kv_report_build(store, run_id, &rep, err, sizeof err) != 0) {
             kv_cli_error("%s", err);
@@ -1058,26 +1077,15 @@ int kv_cmd_rescore(int argc, char **argv)
         kv_cli_error("--db FILE is required to re-score stored answers");
         return KV_EXIT_USAGE;
     }
-    if (access(db, R_OK) != 0) {
-        kv_cli_error("cannot open %s: %s", db, strerror(errno));
-        return KV_EXIT_INPUT;
-    }
     char err[1024];
     kv_store *store;
-    if (kv_store_open(db, &store, err, sizeof err) != 0) {
-        kv_cli_error("%s", err);
-        return KV_EXIT_INPUT;
-    }
     int64_t run_id = run;
-    int status = KV_EXIT_OK;
+    int status = open_stored_run(db, &run_id, &store);
+    if (status)
+        return status;
     kv_stored_run info = {0};
     kv_suite suite;
     bool suite_loaded = false;
-    if (!run_id && (kv_store_latest_run(store, &run_id) != 0 || run_id <= 0)) {
-        kv_cli_error("%s holds no run", db);
-        status = KV_EXIT_INPUT;
-        goto out;
-    }
     if (kv_store_run_get(store, run_id, &info) != 0) {
         kv_cli_error("%s: run %lld: %s", db, (long long)run_id, kv_store_errmsg(store));
         status = KV_EXIT_INPUT;
