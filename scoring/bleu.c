@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "scoring/ngram.h"
+#include "scoring/wordtab.h"
 #include "src/text.h"
 
 enum tok_kind { TOK_GENERIC, TOK_13A, TOK_CHAR };
@@ -24,7 +25,7 @@ struct kv_bleu {
     size_t tmp_cap;
     uint32_t *ids; /* token ids of every side, back to back */
     size_t ids_cap;
-    kv_interner in;
+    kv_word_table words; /* token bytes -> ids, per segment (scoring/wordtab.h) */
     kv_gram_counter gc;
 };
 
@@ -64,7 +65,7 @@ void kv_bleu_free(kv_bleu *b)
     free(b->spans);
     free(b->tmp);
     free(b->ids);
-    kv_interner_free(&b->in);
+    kv_wt_free(&b->words);
     kv_gc_free(&b->gc);
     free(b);
 }
@@ -118,7 +119,7 @@ int kv_bleu_segment(kv_bleu *b, const char *hyp, size_t hyp_len, const char *con
     size_t bytes = hyp_len;
     for (size_t k = 0; k < n_refs; k++)
         bytes += refs[k] ? ref_lens[k] : 0;
-    kv_interner_reset(&b->in, bytes / 4 + 8);
+    kv_wt_reset(&b->words, bytes / 4 + 8);
 
     /* every side's token ids, references first, hypothesis last; the
      * interner keeps pointers to token bytes, so each side's text (the input
@@ -167,6 +168,7 @@ int kv_bleu_segment(kv_bleu *b, const char *hyp, size_t hyp_len, const char *con
             t = b->text.p ? b->text.p : "";
             count = kv_split_py(t, b->text.len, &b->spans, &b->spans_cap);
         }
+        size_t tn = t == b->text.p ? b->text.len : n;
         if (t == b->text.p) {
             /* the tokens live in the scratch text: keep it with this side (the
              * side's lowercased input is no longer needed) */
@@ -179,7 +181,7 @@ int kv_bleu_segment(kv_bleu *b, const char *hyp, size_t hyp_len, const char *con
             b->ids = kv_xrealloc(b->ids, b->ids_cap * sizeof *b->ids);
         }
         for (size_t i = 0; i < count; i++)
-            b->ids[nids++] = kv_interner_id(&b->in, t + b->spans[i].off, b->spans[i].len);
+            b->ids[nids++] = kv_wt_id(&b->words, t, tn, b->spans[i].off, b->spans[i].len);
     }
     tstart[sides] = nids;
     size_t ntok_total = nids;
