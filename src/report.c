@@ -161,6 +161,7 @@ static const char *const labels[2][L_COUNT] = {
 
 struct kv_report {
     kv_report_lang label_lang;
+    kv_run_status status; /* running (killed), aborted (interrupted) or complete */
     char *config_json;
     char *suite_hash;
     char *koeval_version;
@@ -687,6 +688,7 @@ int kv_report_build(kv_store *s, int64_t run_id, kv_report **out, char *err, siz
     kv_report *r = kv_xcalloc(1, sizeof *r);
     r->run_id = run_id;
     r->suite = strdup(run.suite_path.p ? run.suite_path.p : "");
+    r->status = run.status;
     r->config_json = strdup(run.config_json.p ? run.config_json.p : "{}");
     r->suite_hash = strdup(run.suite_hash.p ? run.suite_hash.p : "");
     r->koeval_version = strdup(run.koeval_version.p ? run.koeval_version.p : "");
@@ -1199,6 +1201,7 @@ static int print_json(const kv_report *r, FILE *out)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "run", (double)r->run_id);
+    cJSON_AddStringToObject(o, "status", kv_run_status_name(r->status));
     cJSON_AddStringToObject(o, "suite", r->suite);
     cJSON_AddNumberToObject(o, "repeat", r->repeat);
     cJSON *langs = cJSON_AddArrayToObject(o, "languages");
@@ -1641,6 +1644,11 @@ int kv_report_print(const kv_report *r, kv_report_format fmt, FILE *out)
         fputs(fmt == KV_REPORT_MD ? "## " : "", out);
         fprintf(out, L(r, L_TITLE), (long long)r->run_id, r->suite_name[0] ? r->suite_name : "-",
                 r->suite, r->repeat);
+        if (r->status != KV_RUN_COMPLETE)
+            fputs(r->label_lang == KV_LABELS_KO
+                      ? "\n(끝나지 않은 실행: 같은 명령에 --resume을 붙이면 이어 갑니다)"
+                      : "\n(unfinished run: the same command with --resume continues it)",
+                  out);
         fputs("\n\n", out);
         fputs(fmt == KV_REPORT_MD ? "### " : "", out);
         if (has_ko_gap(r))

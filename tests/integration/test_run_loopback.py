@@ -350,6 +350,9 @@ class RunLoopback(unittest.TestCase):
         self.assertEqual(proc.returncode, 130, err)
         self.assertIn("--resume", err)
         self.assertEqual(db_rows(self.db, "SELECT status FROM runs"), [("aborted",)])
+        rc, rep, _ = koeval("report", "--db", self.db)
+        self.assertEqual(rc, 0)
+        self.assertIn("unfinished run", rep)
         rc, out, err = koeval(*args, "--resume")
         self.assertEqual(rc, 0, err)
         self.assertEqual(db_rows(self.db, "SELECT state, COUNT(*) FROM requests GROUP BY state"),
