@@ -436,6 +436,65 @@ static int write_html(const kv_report *rep, const char *path)
     return 0;
 }
 
+/* The options of every command that prints a stored run. */
+typedef struct output_opts {
+    const char *db, *html;
+    long run;
+    kv_report_format fmt;
+    kv_report_lang lang;
+} output_opts;
+
+/* Takes argv[*i] when it is one of the output options (--db, --run,
+ * --format, --html, --report-lang): 1 taken, 0 not ours, -1 bad value
+ * (after the error line). */
+static int output_option(int argc, char **argv, int *i, output_opts *o)
+{
+    const char *x = argv[*i], *v = *i + 1 < argc ? argv[*i + 1] : NULL;
+    if (!v)
+        return 0;
+    if (!strcmp(x, "--db")) {
+        o->db = v;
+    } else if (!strcmp(x, "--html")) {
+        o->html = v;
+    } else if (!strcmp(x, "--report-lang")) {
+        if (kv_report_lang_parse(v, &o->lang) != 0) {
+            kv_cli_error("--report-lang: '%s' is not ko or en", v);
+            return -1;
+        }
+    } else if (!strcmp(x, "--run")) {
+        if (need_int(x, v, 1, 1L << 40, &o->run))
+            return -1;
+    } else if (!strcmp(x, "--format")) {
+        if (kv_report_format_parse(v, &o->fmt) != 0) {
+            kv_cli_error("--format: unknown format '%s' (tty, md, csv, json, html)", v);
+            return -1;
+        }
+    } else {
+        return 0;
+    }
+    (*i)++;
+    return 1;
+}
+
+/* Builds and prints run_id's report as the options say. Returns an exit code. */
+static int print_stored_run(kv_store *store, int64_t run_id, const output_opts *o)
+{
+    char err[1024];
+    kv_report *rep;
+    if (kv_report_build(store, run_id, &rep, err, sizeof err) != 0) {
+        kv_cli_error("%s", err);
+        return KV_EXIT_INPUT;
+    }
+    int status = KV_EXIT_OK;
+    kv_report_set_lang(rep, o->lang);
+    if (kv_report_print(rep, o->fmt, stdout) != 0)
+        status = KV_EXIT_INTERNAL;
+    if (o->html && write_html(rep, o->html) != 0)
+        status = KV_EXIT_INPUT;
+    kv_report_free(rep);
+    return status;
+}
+
 /* Set by SIGINT/SIGTERM: the engine stops, the run stays resumable. */
 static volatile int interrupted;
 
@@ -719,6 +778,7 @@ int kv_cmd_run(int argc, char **argv)
         return 5;
     }
     char *cfg = config_json(&a, &suite, models, n_models, langs, n_langs);
+    output_opts out_opts = {.db = a.db, .html = a.html, .fmt = a.format, .lang = a.report_lang};
     int64_t run_id = 0;
     int status = KV_EXIT_OK;
     if (a.resume) {
@@ -735,14 +795,7 @@ int kv_cmd_run(int argc, char **argv)
                 if (!a.quiet)
                     fprintf(stderr, "koeval run: run %lld is already complete\n",
                             (long long)latest);
-                kv_report *rep;
-                if (kv_report_build(store, latest, &rep, err, sizeof err) == 0) {
-                    kv_report_set_lang(rep, a.report_lang);
-                    kv_report_print(rep, a.format, stdout);
-                    if (a.html && write_html(rep, a.html) != 0)
-                        status = KV_EXIT_INPUT;
-                    kv_report_free(rep);
-                }
+                status = print_stored_run(store, latest, &out_opts);
                 kv_stored_run_free(&last);
                 goto out;
             }
@@ -867,17 +920,9 @@ int kv_cmd_run(int argc, char **argv)
     free(infos);
 
     if (status == KV_EXIT_OK || status == 6) {
-        kv_report *rep;
-        if (kv_report_build(store, run_id, &rep, err, sizeof err) != 0) {
-            kv_cli_error("%s", err);
-            status = 5;
-        } else {
-            kv_report_set_lang(rep, a.report_lang);
-            kv_report_print(rep, a.format, stdout);
-            if (a.html && write_html(rep, a.html) != 0)
-                status = KV_EXIT_INPUT;
-            kv_report_free(rep);
-        }
+        int prc = print_stored_run(store, run_id, &out_opts);
+        if (prc)
+            status = prc;
     }
 out:
     free(cfg);
@@ -929,62 +974,26 @@ static void report_usage(FILE *out)
 
 int kv_cmd_report(int argc, char **argv)
 {
-    const char *db = "koeval.db", *html = NULL;
-    long run = 0;
-    kv_report_format fmt = KV_REPORT_TTY;
-    kv_report_lang lang = kv_report_lang_default();
+    output_opts o = {.db = "koeval.db", .lang = kv_report_lang_default()};
     for (int i = 1; i < argc; i++) {
-        const char *x = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(x, "-h") || !strcmp(x, "--help")) {
+        int took;
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             report_usage(stdout);
             return KV_EXIT_OK;
-        } else if (!strcmp(x, "--db") && v) {
-            db = v;
-            i++;
-        } else if (!strcmp(x, "--html") && v) {
-            html = v;
-            i++;
-        } else if (!strcmp(x, "--report-lang") && v) {
-            if (kv_report_lang_parse(v, &lang) != 0) {
-                kv_cli_error("--report-lang: '%s' is not ko or en", v);
-                return KV_EXIT_USAGE;
-            }
-            i++;
-        } else if (!strcmp(x, "--run") && v) {
-            if (need_int(x, v, 1, 1L << 40, &run))
-                return KV_EXIT_USAGE;
-            i++;
-        } else if (!strcmp(x, "--format") && v) {
-            if (kv_report_format_parse(v, &fmt) != 0) {
-                kv_cli_error("--format: unknown format '%s' (tty, md, csv, json, html)", v);
-                return KV_EXIT_USAGE;
-            }
-            i++;
-        } else {
-            kv_cli_error("unknown option or missing value '%s' (see 'koeval report --help')", x);
+        } else if ((took = output_option(argc, argv, &i, &o)) < 0) {
+            return KV_EXIT_USAGE;
+        } else if (!took) {
+            kv_cli_error("unknown option or missing value '%s' (see 'koeval report --help')",
+                         argv[i]);
             return KV_EXIT_USAGE;
         }
     }
     kv_store *store;
-    int64_t run_id = run;
-    int status = open_stored_run(db, &run_id, &store);
+    int64_t run_id = o.run;
+    int status = open_stored_run(o.db, &run_id, &store);
     if (status)
         return status;
-    char err[1024];
-    {
-        kv_report *rep;
-        if (kv_report_build(store, run_id, &rep, err, sizeof err) != 0) {
-            kv_cli_error("%s", err);
-            status = KV_EXIT_INPUT;
-        } else {
-            kv_report_set_lang(rep, lang);
-            if (kv_report_print(rep, fmt, stdout) != 0)
-                status = KV_EXIT_INTERNAL;
-            if (html && write_html(rep, html) != 0)
-                status = KV_EXIT_INPUT;
-            kv_report_free(rep);
-        }
-    }
+    status = print_stored_run(store, run_id, &o);
     kv_store_close(store);
     return status;
 }
@@ -1037,13 +1046,14 @@ static int on_rescore(const kv_stored_response *row, void *ctx)
 
 int kv_cmd_rescore(int argc, char **argv)
 {
-    const char *db = NULL, *suite_path = NULL;
-    long run = 0;
-    kv_report_format fmt = KV_REPORT_TTY;
+    const char *suite_path = NULL;
+    output_opts o = {.lang = kv_report_lang_default()};
     for (int i = 1; i < argc; i++) {
-        const char *x = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(x, "-h") || !strcmp(x, "--help")) {
-            fputs("usage: koeval score --db FILE [--run ID] [--suite SUITE.jsonl] [--format F]\n"
+        int took;
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            fputs("usage: koeval score --db FILE [--run ID] [--suite SUITE.jsonl]\n"
+                  "                    [--format tty|md|csv|json|html] [--html FILE]\n"
+                  "                    [--report-lang ko|en]\n"
                   "\n"
                   "Re-scores the stored answers of a run (default: the latest) with this\n"
                   "koeval's extraction and metrics, replacing the stored scores, and prints\n"
@@ -1051,28 +1061,18 @@ int kv_cmd_rescore(int argc, char **argv)
                   "recorded, or from --suite; its content must be the same (hash checked).\n",
                   stdout);
             return KV_EXIT_OK;
-        } else if (!strcmp(x, "--db") && v) {
-            db = v;
-            i++;
-        } else if (!strcmp(x, "--suite") && v) {
-            suite_path = v;
-            i++;
-        } else if (!strcmp(x, "--run") && v) {
-            if (need_int(x, v, 1, 1L << 40, &run))
-                return KV_EXIT_USAGE;
-            i++;
-        } else if (!strcmp(x, "--format") && v) {
-            if (kv_report_format_parse(v, &fmt) != 0) {
-                kv_cli_error("--format: unknown format '%s' (tty, md, csv, json)", v);
-                return KV_EXIT_USAGE;
-            }
-            i++;
-        } else {
+        } else if (!strcmp(argv[i], "--suite") && i + 1 < argc) {
+            suite_path = argv[++i];
+        } else if ((took = output_option(argc, argv, &i, &o)) < 0) {
+            return KV_EXIT_USAGE;
+        } else if (!took) {
             kv_cli_error("unknown option or missing value '%s' (see 'koeval score --db F --help')",
-                         x);
+                         argv[i]);
             return KV_EXIT_USAGE;
         }
     }
+    const char *db = o.db;
+    long run = o.run;
     if (!db) {
         kv_cli_error("--db FILE is required to re-score stored answers");
         return KV_EXIT_USAGE;
@@ -1122,14 +1122,7 @@ int kv_cmd_rescore(int argc, char **argv)
     }
     fprintf(stderr, "koeval score: re-scored %zu stored answers of run %lld%s\n", c.scored,
             (long long)run_id, c.missing ? " (some items are no longer in the suite)" : "");
-    kv_report *rep;
-    if (kv_report_build(store, run_id, &rep, err, sizeof err) != 0) {
-        kv_cli_error("%s", err);
-        status = KV_EXIT_INPUT;
-    } else {
-        kv_report_print(rep, fmt, stdout);
-        kv_report_free(rep);
-    }
+    status = print_stored_run(store, run_id, &o);
 out:
     if (suite_loaded)
         kv_suite_free(&suite);
