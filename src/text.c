@@ -1,5 +1,6 @@
 #include "src/text.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,10 @@
 #include <unicode/unorm2.h>
 #include <unicode/ustring.h>
 #include <unicode/utf8.h>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 uint32_t kv_utf8_next(const char *s, size_t n, size_t *i)
 {
@@ -434,6 +439,8 @@ full:;
 struct kv_normalizer {
     kv_norm_opts o;
     bool identity;          /* no option changes any character */
+    bool ascii_inert;       /* every ASCII character is in the inert table */
+    bool hangul_inert;      /* so is every Hangul syllable U+AC00..U+D7A3 */
     uint8_t inert[65536 / 8]; /* BMP code points left unchanged, bit per code point */
 };
 
@@ -482,6 +489,12 @@ kv_normalizer *kv_normalizer_new(const kv_norm_opts *o)
     for (UChar32 c = 0; c < 0x10000; c++)
         if (cp_inert(o, c))
             nz->inert[c >> 3] |= (uint8_t)(1u << (c & 7));
+    nz->ascii_inert = true;
+    for (int b = 0; b < 16; b++)
+        nz->ascii_inert &= nz->inert[b] == 0xFF;
+    nz->hangul_inert = true;
+    for (UChar32 c = 0xAC00; c <= 0xD7A3; c++)
+        nz->hangul_inert &= (nz->inert[c >> 3] >> (c & 7)) & 1;
     return nz;
 }
 
@@ -490,33 +503,163 @@ void kv_normalizer_free(kv_normalizer *nz)
     free(nz);
 }
 
-/* 1 when s[0..n) is well-formed UTF-8 whose code points are all in the
- * inert table (and, with collapse_ws, has no leading, trailing or double
- * space); 0 when it is well-formed but needs normalizing; -1 when it is
- * ill-formed. Supplementary-plane characters count as "needs normalizing". */
-static int check_inert(const kv_normalizer *nz, const char *s, size_t n)
+/* Checks the characters from the character boundary i until at least
+ * `stop` one by one: returns the boundary reached, or SIZE_MAX on ill-formed
+ * UTF-8; clears *result when a character is not inert. */
+static size_t inert_scalar(const kv_normalizer *nz, const uint8_t *u, size_t n, size_t i,
+                           size_t stop, int *result)
 {
-    const uint8_t *u = (const uint8_t *)s;
-    int32_t len = (int32_t)n;
-    int result = 1;
-    for (int32_t i = 0; i < len;) {
+    while (i < stop && i < n) {
         uint32_t c = u[i];
         if (c < 0x80) {
             i++;
         } else {
+            int32_t k = (int32_t)i;
             UChar32 d;
-            U8_NEXT(u, i, len, d);
+            U8_NEXT(u, k, (int32_t)n, d);
+            i = (size_t)k;
             if (d < 0)
-                return -1;
+                return SIZE_MAX;
             if (d >= 0x10000) {
-                result = 0;
+                *result = 0;
                 continue;
             }
             c = (uint32_t)d;
         }
         if (!(nz->inert[c >> 3] & (1u << (c & 7))))
-            result = 0;
+            *result = 0;
     }
+    return i;
+}
+
+#if defined(__SSE2__)
+static inline __m128i ge_u8(__m128i x, uint8_t k)
+{
+    return _mm_cmpeq_epi8(_mm_max_epu8(x, _mm_set1_epi8((char)k)), x);
+}
+
+static inline __m128i le_u8(__m128i x, uint8_t k)
+{
+    return _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8((char)k)), x);
+}
+
+/* byte == 0x80..0xBF */
+static inline __m128i is_cont(__m128i x)
+{
+    return _mm_cmpeq_epi8(_mm_and_si128(x, _mm_set1_epi8((char)0xC0)), _mm_set1_epi8((char)0x80));
+}
+
+/* byte == 0xE0..0xEF: the lead of a three-byte character */
+static inline __m128i is_lead3(__m128i x)
+{
+    return _mm_cmpeq_epi8(_mm_and_si128(x, _mm_set1_epi8((char)0xF0)), _mm_set1_epi8((char)0xE0));
+}
+
+/*
+ * The sixteen bytes at p (2 <= p, p + 18 <= n) when they are made only of
+ * ASCII and three-byte characters: 1 after checking them (clearing *result
+ * if one is not inert); -1 when the block holds anything else or is
+ * ill-formed (the caller then checks it one character at a time).
+ * Byte-parallel: a byte is well placed when it is ASCII, a lead followed by
+ * two continuation bytes, or a continuation byte one after a lead or two
+ * after a lead and a continuation; every byte is well placed exactly when
+ * the bytes are a run of such characters. Hangul syllables U+AC00..U+D7A3
+ * (EA B0 80 .. ED 9E A3) are inert without a look-up when nz->hangul_inert;
+ * every other three-byte character is decoded and looked up (U8_NEXT
+ * refuses overlong forms and surrogates there).
+ */
+static int inert_block(const kv_normalizer *nz, const uint8_t *u, size_t n, size_t p,
+                       int *result)
+{
+    __m128i v0 = _mm_loadu_si128((const __m128i *)(const void *)(u + p));
+    if (_mm_movemask_epi8(v0) == 0)
+        return 1;
+    __m128i v1 = _mm_loadu_si128((const __m128i *)(const void *)(u + p + 1));
+    __m128i v2 = _mm_loadu_si128((const __m128i *)(const void *)(u + p + 2));
+    __m128i m1 = _mm_loadu_si128((const __m128i *)(const void *)(u + p - 1));
+    __m128i m2 = _mm_loadu_si128((const __m128i *)(const void *)(u + p - 2));
+    __m128i lead = is_lead3(v0);
+    __m128i ok_lead = _mm_and_si128(lead, _mm_and_si128(is_cont(v1), is_cont(v2)));
+    __m128i claimed = _mm_and_si128(
+        is_cont(v0), _mm_or_si128(is_lead3(m1), _mm_and_si128(is_lead3(m2), is_cont(m1))));
+    unsigned ok = (unsigned)_mm_movemask_epi8(_mm_or_si128(ok_lead, claimed)) |
+                  ~(unsigned)_mm_movemask_epi8(v0); /* ASCII bytes */
+    if ((ok & 0xFFFF) != 0xFFFF)
+        return -1;
+    unsigned others = (unsigned)_mm_movemask_epi8(lead);
+    if (nz->hangul_inert) {
+        __m128i ea = _mm_and_si128(_mm_cmpeq_epi8(v0, _mm_set1_epi8((char)0xEA)), ge_u8(v1, 0xB0));
+        __m128i ebec = _mm_or_si128(_mm_cmpeq_epi8(v0, _mm_set1_epi8((char)0xEB)),
+                                    _mm_cmpeq_epi8(v0, _mm_set1_epi8((char)0xEC)));
+        __m128i ed_tail =
+            _mm_and_si128(_mm_cmpeq_epi8(v1, _mm_set1_epi8((char)0x9E)), le_u8(v2, 0xA3));
+        __m128i ed = _mm_and_si128(_mm_cmpeq_epi8(v0, _mm_set1_epi8((char)0xED)),
+                                   _mm_or_si128(le_u8(v1, 0x9D), ed_tail));
+        __m128i hangul = _mm_or_si128(_mm_or_si128(ea, ebec), ed);
+        others &= ~(unsigned)_mm_movemask_epi8(hangul);
+    }
+    while (others) {
+        size_t q = p + (size_t)__builtin_ctz(others);
+        others &= others - 1;
+        if (inert_scalar(nz, u, n, q, q + 1, result) == SIZE_MAX)
+            return -1;
+    }
+    return 1;
+}
+
+/* check_inert's block pass from 0: returns the character boundary it
+ * stopped at (the rest is for the one-at-a-time pass), or SIZE_MAX. */
+static size_t inert_blocks(const kv_normalizer *nz, const uint8_t *u, size_t n, int *result)
+{
+    size_t i = inert_scalar(nz, u, n, 0, 2, result);
+    while (i != SIZE_MAX && i + 18 <= n) {
+        if (inert_block(nz, u, n, i, result) > 0) {
+            i += 16;
+            continue;
+        }
+        /* back to the start of the character, then one at a time */
+        while ((u[i] & 0xC0) == 0x80)
+            i--;
+        i = inert_scalar(nz, u, n, i, i + 16, result);
+    }
+    if (i == SIZE_MAX || i >= n)
+        return i;
+    /* the last bytes: blocks of a zero-padded copy (NUL is ASCII) */
+    uint8_t tail[2 + 18 + 18] = {0};
+    size_t from = i - 2, len = n - from;
+    memcpy(tail, u + from, len);
+    size_t q = 2;
+    while (q < len && inert_block(nz, tail, sizeof tail, q, result) > 0)
+        q += 16;
+    if (q >= len)
+        return n;
+    while ((u[i] & 0xC0) == 0x80)
+        i--;
+    return i;
+}
+#endif
+
+/* 1 when s[0..n) is well-formed UTF-8 whose code points are all in the
+ * inert table (and, with collapse_ws, has no leading, trailing or double
+ * space); 0 when it is well-formed but needs normalizing; -1 when it is
+ * ill-formed. Supplementary-plane characters count as "needs normalizing".
+ * The text this tool sees most is ASCII and Hangul; where SSE2 is there and
+ * every ASCII character is inert, 16-byte blocks of those are checked at
+ * once (inert_block), everything else one character at a time. */
+static int check_inert(const kv_normalizer *nz, const char *s, size_t n)
+{
+    const uint8_t *u = (const uint8_t *)s;
+    int result = 1;
+    size_t i = 0;
+#if defined(__SSE2__)
+    if (nz->ascii_inert && n >= 20) {
+        i = inert_blocks(nz, u, n, &result);
+        if (i == SIZE_MAX)
+            return -1;
+    }
+#endif
+    if (inert_scalar(nz, u, n, i, n, &result) == SIZE_MAX)
+        return -1;
     if (result && nz->o.collapse_ws && n > 0) {
         if (s[0] == ' ' || s[n - 1] == ' ')
             return 0;

@@ -338,6 +338,126 @@ static void signature_and_names(void **state)
     assert_string_equal(kv_norm_form_name(KV_NORM_NONE), "none");
 }
 
+/* kv_normalizer_apply(line) must equal kv_normalize(kv_utf8_sanitize(line))
+ * with the same replacement count; returns whether it took the no-copy
+ * path. */
+static bool check_against_plain(kv_normalizer *nz, const kv_norm_opts *o, const char *line,
+                                size_t n)
+{
+    kv_buf clean = {0}, want = {0}, out = {0};
+    size_t want_bad = kv_utf8_sanitize(line, n, &clean);
+    assert_int_equal(kv_normalize(o, clean.p ? clean.p : "", clean.len, &want), 0);
+    const char *res;
+    size_t res_len, bad;
+    assert_int_equal(kv_normalizer_apply(nz, line, n, &out, &res, &res_len, &bad), 0);
+    assert_int_equal(bad, want_bad);
+    assert_int_equal(res_len, want.len);
+    assert_memory_equal(res, want.p ? want.p : "", res_len);
+    kv_buf_free(&clean);
+    kv_buf_free(&want);
+    kv_buf_free(&out);
+    return res == line;
+}
+
+/* kv_normalizer_apply against the plain path it short-cuts (sanitize, then
+ * kv_normalize) on random lines built from pieces that stress its block
+ * check: Hangul at both ends of U+AC00..U+D7A3 and just past it, conjoining
+ * jamo that compose with a syllable before them, combining marks, characters
+ * NFC or NFKC change, 2- and 4-byte characters, and ill-formed sequences
+ * (truncated, overlong, surrogate, stray continuation bytes) at every offset
+ * of the 16-byte blocks, for every option set. */
+static void normalizer_matches_plain_path(void **state)
+{
+    (void)state;
+    static const char *const pieces[] = {
+        "a", "Z", " ", "  ", ".", "\t", "0",
+        "\xea\xb0\x80",             /* U+AC00 가 */
+        "\xed\x9e\xa3",             /* U+D7A3 힣 */
+        "\xed\x9e\x88",             /* U+D788 히 */
+        "\xed\x9e\xa4",             /* U+D7A4 (past the syllables) */
+        "\xeb\x8b\xa4",             /* U+B2E4 다 */
+        "\xea\xaf\xbf",             /* U+ABFF */
+        "\xea\xa0\x86",             /* U+A806 (combining class 9) */
+        "\xe1\x84\x80",             /* U+1100 choseong kiyeok */
+        "\xe1\x85\xa1",             /* U+1161 jungseong a */
+        "\xe1\x86\xa8",             /* U+11A8 jongseong kiyeok */
+        "\xcc\x81",                 /* U+0301 combining acute */
+        "\xc3\xa9",                 /* U+00E9 */
+        "\xe2\x80\x9c",             /* U+201C */
+        "\xe2\x80\x80",             /* U+2000 (NFC: U+2002) */
+        "\xe2\x80\x8b",             /* U+200B */
+        "\xef\xbb\xbf",             /* U+FEFF */
+        "\xef\xbc\xa1",             /* U+FF21 full-width A */
+        "\xef\xbe\xa1",             /* U+FFA1 half-width Hangul */
+        "\xe3\x80\x80",             /* U+3000 */
+        "\xf0\x9f\x98\x80",         /* U+1F600 */
+        "\xff", "\x80", "\xe1\x80", "\xe0\x80\x80", "\xed\xa0\x80", "\xc0\xaf",
+        "\xea\xb0", "\xf4\x90\x80\x80",
+    };
+    const size_t npieces = sizeof pieces / sizeof pieces[0];
+    const size_t ncommon = 12; /* pieces[0..12): ASCII and syllables */
+    kv_norm_opts sets[6];
+    memset(sets, 0, sizeof sets);
+    sets[0].form = KV_NORM_NFC;
+    sets[1].form = KV_NORM_NFKC;
+    sets[2].form = KV_NORM_NFC;
+    sets[2].width = true;
+    sets[3].form = KV_NORM_NFC;
+    sets[3].zero_width = true;
+    sets[4].form = KV_NORM_NFC;
+    sets[4].casefold = true;
+    sets[5].form = KV_NORM_NONE;
+    sets[5].collapse_ws = true;
+    uint64_t rng = 0x243F6A8885A308D3ull;
+    size_t fast = 0;
+    for (size_t set = 0; set < 6; set++) {
+        kv_normalizer *nz = kv_normalizer_new(&sets[set]);
+        for (int round = 0; round < 3000; round++) {
+            char line[1024];
+            size_t n = 0;
+            rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+            size_t count = 1 + (size_t)(rng >> 33) % 60;
+            /* mostly Hangul and ASCII, the rest now and then */
+            unsigned rare = 1 + (unsigned)(rng >> 20) % 40;
+            for (size_t k = 0; k < count; k++) {
+                rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+                unsigned r = (unsigned)(rng >> 33);
+                size_t pick = r % rare == 0 ? (r >> 8) % npieces : (r >> 8) % ncommon;
+                size_t len = strlen(pieces[pick]);
+                memcpy(line + n, pieces[pick], len);
+                n += len;
+            }
+            fast += check_against_plain(nz, &sets[set], line, n);
+        }
+        /* every other piece at every place of lines of 18..70 bytes made of
+         * the common pieces: each offset in and after the blocks */
+        for (size_t target = 18; target <= 70; target++) {
+            char base[128];
+            size_t bn = 0, cuts[128], ncuts = 0;
+            for (size_t k = 0; bn < target; k++) {
+                const char *pc = pieces[(k * 7 + target) % ncommon];
+                cuts[ncuts++] = bn;
+                memcpy(base + bn, pc, strlen(pc));
+                bn += strlen(pc);
+            }
+            cuts[ncuts++] = bn;
+            for (size_t c = 0; c < ncuts; c++) {
+                for (size_t r = ncommon; r < npieces; r++) {
+                    char line[160];
+                    size_t rl = strlen(pieces[r]);
+                    memcpy(line, base, cuts[c]);
+                    memcpy(line + cuts[c], pieces[r], rl);
+                    memcpy(line + cuts[c] + rl, base + cuts[c], bn - cuts[c]);
+                    check_against_plain(nz, &sets[set], line, bn + rl);
+                }
+            }
+        }
+        kv_normalizer_free(nz);
+    }
+    /* the lines that need no change took the no-copy path */
+    assert_true(fast > 1000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -347,6 +467,7 @@ int main(void)
         cmocka_unit_test(normalize_forms),   cmocka_unit_test(normalize_width),
         cmocka_unit_test(normalize_zero_width), cmocka_unit_test(normalize_ws_fold),
         cmocka_unit_test(signature_and_names),
+        cmocka_unit_test(normalizer_matches_plain_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
