@@ -484,8 +484,12 @@ kv_normalizer *kv_normalizer_new(const kv_norm_opts *o)
     nz->o = *o;
     nz->identity = o->form == KV_NORM_NONE && !o->width && !o->zero_width && !o->casefold &&
                    !o->collapse_ws;
-    if (nz->identity)
+    if (nz->identity) {
+        /* nothing changes: the table only serves the UTF-8 check */
+        memset(nz->inert, 0xFF, sizeof nz->inert);
+        nz->ascii_inert = nz->hangul_inert = true;
         return nz;
+    }
     for (UChar32 c = 0; c < 0x10000; c++)
         if (cp_inert(o, c))
             nz->inert[c >> 3] |= (uint8_t)(1u << (c & 7));
@@ -674,7 +678,9 @@ int kv_normalizer_apply(kv_normalizer *nz, const char *s, size_t n, kv_buf *out,
                         const char **res, size_t *res_len, size_t *replaced)
 {
     *replaced = 0;
-    int state = nz->identity ? (kv_utf8_valid(s, n) ? 1 : -1) : check_inert(nz, s, n);
+    int state = check_inert(nz, s, n);
+    if (state == 0 && nz->identity)
+        state = 1; /* a supplementary-plane character */
     if (state == 1) {
         *res = s;
         *res_len = n;
