@@ -34,8 +34,14 @@ typedef struct kv_line_reader {
     bool had_bom;
     bool trust_utf8;       /* skip validation: the caller validates (kv_normalizer_apply
                               does, and counts what it replaces) */
-    char *raw;             /* getline buffer */
-    size_t raw_cap;
+    /* the file is read in blocks; lines are handed out from the block */
+    char *buf;
+    size_t cap;            /* bytes of buf usable for data (one more is allocated) */
+    size_t pos, end;       /* unread bytes: buf[pos .. end) */
+    size_t scanned;        /* buf[pos .. scanned) holds no '\n' */
+    size_t nul_checked;    /* buf[.. nul_checked) was searched for NUL bytes */
+    size_t nul_at;         /* offset of the first NUL found there, or SIZE_MAX */
+    bool eof;              /* the file has no more bytes */
     kv_buf line;           /* the cleaned line last returned */
 } kv_line_reader;
 
@@ -50,6 +56,10 @@ int kv_lr_open(kv_line_reader *r, const char *path, size_t max_line_bytes,
  * NUL-terminated and well-formed UTF-8, unless trust_utf8 is set: then it
  * is handed out as read and the caller must validate it. */
 int kv_lr_next(kv_line_reader *r, const char **line, size_t *len, char *err, size_t errlen);
+
+/* Counts the lines not read yet (the last one may lack its "\n"); reads to
+ * the end of the file. For messages about files of different lengths. */
+size_t kv_lr_count_rest(kv_line_reader *r);
 
 /* Closes the file (unless it is stdin) and frees buffers. */
 void kv_lr_close(kv_line_reader *r);

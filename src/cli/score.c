@@ -677,21 +677,6 @@ static cJSON *json_metric(const score_args *a, metric *m)
     return o;
 }
 
-/* Counts the lines left in a reader (for the mismatch message). */
-static size_t count_rest(kv_line_reader *r)
-{
-    size_t n = 0;
-    int c, last = '\n';
-    while ((c = getc(r->fp)) != EOF) {
-        if (c == '\n')
-            n++;
-        last = c;
-    }
-    if (last != '\n')
-        n++;
-    return n;
-}
-
 int kv_cmd_score(int argc, char **argv)
 {
     score_args a;
@@ -791,7 +776,7 @@ int kv_cmd_score(int argc, char **argv)
             for (int k = 0; k <= a.n_refs; k++) {
                 if (got[k] == 0)
                     continue;
-                size_t total = readers[k].lineno + count_rest(&readers[k]);
+                size_t total = readers[k].lineno + kv_lr_count_rest(&readers[k]);
                 for (int j = 0; j <= a.n_refs; j++)
                     if (got[j] == 0) {
                         kv_cli_error("line counts differ: %s has %zu lines, %s has %zu "
