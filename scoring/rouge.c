@@ -79,11 +79,25 @@ const char *kv_rouge_type_name(int type)
 
 /* ---- the scorer -------------------------------------------------------- */
 
-/* One side (the prediction or one target): token ids and, for ROUGE-Lsum,
- * where each sentence starts. */
+/* A token's exact identity as scoring/wordtab.h keys it: (k1, k2, len),
+ * with its bytes `p` for the tokens over 16 bytes (whose k1 is a hash). */
+typedef struct tokkey {
+    uint64_t k1, k2;
+    const char *p;
+    size_t len;
+} tokkey;
+
+/* One side (the prediction or one target): its tokens and, for ROUGE-Lsum,
+ * where each sentence starts. The built-in tokenizers give keys, turned
+ * into ids (side_ids) only for the scores that need them; generic
+ * tokenizers give ids straight away. */
 typedef struct side {
     uint32_t *ids;
     size_t n, cap;
+    tokkey *keys;
+    uint32_t *fps; /* per token, a 32-bit digest of its key (compared first) */
+    size_t keys_cap;
+    bool has_ids;
     size_t *sent; /* sent[k] = token offset of sentence k; sent[n_sent] = n */
     size_t n_sent, sent_cap;
     kv_buf text;      /* tokenizer output (generic tokenizers only) */
@@ -137,6 +151,8 @@ void kv_rouge_free(kv_rouge *r)
     free(r->arena);
     for (size_t k = 0; k < r->n_sides; k++) {
         free(r->sides[k].ids);
+        free(r->sides[k].keys);
+        free(r->sides[k].fps);
         free(r->sides[k].sent);
         kv_buf_free(&r->sides[k].text);
         free(r->sides[k].sent_end);
@@ -174,6 +190,59 @@ static inline void side_push(side *sd, uint32_t id)
     sd->ids[sd->n++] = id;
 }
 
+static inline void side_push_key(side *sd, uint64_t k1, uint64_t k2, size_t len, const char *p)
+{
+    if (sd->n + 4 > sd->keys_cap) {
+        /* fps has 3 spare entries so that it can be read 4 at a time */
+        size_t cap = sd->keys_cap;
+        sd->keys = grow(sd->keys, &cap, sd->n + 4, sizeof *sd->keys);
+        sd->fps = kv_xrealloc(sd->fps, cap * sizeof *sd->fps);
+        sd->keys_cap = cap;
+    }
+    uint64_t h = (k1 * 0x9E3779B97F4A7C15ull) ^ (k2 * 0xC2B2AE3D27D4EB4Full) ^ len;
+    sd->fps[sd->n] = (uint32_t)(h >> 32);
+    sd->keys[sd->n++] = (tokkey){k1, k2, p, len};
+}
+
+/* The token s[a .. a+len) (len >= 1; s has n readable bytes), keyed as
+ * kv_wt_id keys it. */
+static inline void push_token(side *sd, const char *s, size_t n, size_t a, size_t len)
+{
+    uint64_t k1, k2 = 0;
+    if (len <= 16 && n - a >= 8) {
+        /* the usual case, without branching on the length: the first
+         * min(len, 8) bytes, and the last 8 when there are more than 8 */
+        size_t off2 = len > 8 ? a + len - 8 : a;
+        memcpy(&k1, s + a, 8);
+        memcpy(&k2, s + off2, 8);
+        k1 &= len >= 8 ? ~(uint64_t)0 : (((uint64_t)1 << (8 * len)) - 1);
+        k2 &= len > 8 ? ~(uint64_t)0 : 0;
+    } else if (len <= 8) {
+        k1 = kv_wt_load(s, n, a, len);
+    } else if (len <= 16) {
+        memcpy(&k1, s + a, 8);
+        memcpy(&k2, s + a + len - 8, 8);
+    } else {
+        k1 = kv_wt_long_hash(s + a, len);
+        memcpy(&k2, s + a, 8);
+    }
+    side_push_key(sd, k1, k2, len, s + a);
+}
+
+/* Gives the side's keyed tokens their ids in this segment's table. */
+static void side_ids(kv_rouge *r, side *sd)
+{
+    if (sd->has_ids)
+        return;
+    if (sd->cap < sd->n)
+        sd->ids = grow(sd->ids, &sd->cap, sd->n, sizeof *sd->ids);
+    for (size_t k = 0; k < sd->n; k++) {
+        const tokkey *t = &sd->keys[k];
+        sd->ids[k] = kv_wt_intern_key(&r->tab, t->k1, t->k2, t->len, t->p);
+    }
+    sd->has_ids = true;
+}
+
 /* ---- tokenizers, straight to ids --------------------------------------- */
 
 /* rouge tokenizer byte classes: 1 = [a-z0-9], 2 = [A-Z], 3 = 0xC4 / 0xE2
@@ -198,7 +267,7 @@ static inline void rouge_flush(kv_rouge *r, side *sd, size_t len)
     char *tok = r->arena + r->arena_len;
     if (r->stem && len > 3)
         len = kv_porter_stem(tok, len, tok);
-    side_push(sd, intern(r, r->arena, r->arena_cap, r->arena_len, len));
+    push_token(sd, r->arena, r->arena_cap, r->arena_len, len);
     r->arena_len += len;
 }
 
@@ -374,7 +443,7 @@ static inline void emit_rouge(kv_rouge *r, side *sd, const char *s, size_t n, si
             k1 |= 0x2020202020202020ull;
             k2 |= 0x2020202020202020ull;
         }
-        side_push(sd, kv_wt_intern_key(&r->tab, k1, k2, len, s + a)); /* p unused: len <= 16 */
+        side_push_key(sd, k1, k2, len, s + a);
         return;
     }
     char *tok = r->arena + r->arena_len;
@@ -452,7 +521,7 @@ static void tokenize_fast(kv_rouge *r, side *sd, const char *s, size_t n)
             z = ~tm[w];
         size_t end = z ? (w << 6) | ctz64(z) : n;
         if (ws)
-            side_push(sd, intern(r, s, n, start, end - start));
+            push_token(sd, s, n, start, end - start);
         else
             emit_rouge(r, sd, s, n, start, end - start);
         pos = end;
@@ -464,6 +533,7 @@ static void side_fast(kv_rouge *r, side *sd, const char *s, size_t n, bool by_li
 {
     sd->n = 0;
     sd->n_sent = 0;
+    sd->has_ids = false;
     if (!by_line) {
         tokenize_fast(r, sd, s, n);
         return;
@@ -494,6 +564,7 @@ static int side_generic(kv_rouge *r, side *sd, const char *s, size_t n, bool by_
     kv_buf_put(t, "", 0);
     sd->n = 0;
     sd->n_sent = 0;
+    sd->has_ids = true;
     if (!by_line) {
         if (r->fn(s, n, r->flags, t) != 0)
             return -1;
@@ -679,9 +750,88 @@ static size_t lcs_bits(kv_rouge *r, const uint32_t *a, size_t na, const uint32_t
     return lcs;
 }
 
-static int score_lcs(kv_rouge *r, const side *t, const side *p, kv_rouge_score *out, char *err,
+/* Longest side, in tokens, that lcs_keys takes as its bit side. */
+#define LCS_KEYS_MAX 256
+
+/* LCS length of the keyed tokens of sa (1 <= sa->n <= LCS_KEYS_MAX) and sb:
+ * the bit-parallel LCS of lcs_bits, with each token of sb's match mask over
+ * sa found by comparing digests (four at a time), then keys, instead of
+ * through ids: no table, no interning. */
+static size_t lcs_keys(const side *sa, const side *sb)
+{
+    enum { MAXW = LCS_KEYS_MAX / 64 };
+    const tokkey *a = sa->keys, *b = sb->keys;
+    const uint32_t *fa = sa->fps;
+    size_t na = sa->n, nb = sb->n, W = (na + 63) / 64;
+    uint64_t V[MAXW], M[MAXW];
+    for (size_t w = 0; w < W; w++)
+        V[w] = ~(uint64_t)0;
+    for (size_t k = 0; k < nb; k++) {
+        const tokkey *x = &b[k];
+        uint32_t fx = sb->fps[k];
+        uint64_t carry = 0;
+        for (size_t w = 0; w < W; w++) {
+            size_t base = 64 * w, end = na - base < 64 ? na - base : 64;
+            uint64_t cand = 0;
+#if defined(__SSE2__)
+            __m128i want = _mm_set1_epi32((int)fx);
+            for (size_t j = 0; j < end; j += 4) {
+                __m128i f = _mm_loadu_si128((const __m128i *)(const void *)(fa + base + j));
+                unsigned hit =
+                    (unsigned)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(f, want)));
+                cand |= (uint64_t)hit << j;
+            }
+            if (end < 64)
+                cand &= ((uint64_t)1 << end) - 1;
+#else
+            for (size_t j = 0; j < end; j++)
+                cand |= (uint64_t)(fa[base + j] == fx) << j;
+#endif
+            uint64_t m = 0;
+            while (cand) {
+                size_t j = ctz64(cand);
+                cand &= cand - 1;
+                const tokkey *y = &a[base + j];
+                if (y->k1 == x->k1 && y->k2 == x->k2 && y->len == x->len &&
+                    (x->len <= 16 || memcmp(y->p, x->p, x->len) == 0))
+                    m |= (uint64_t)1 << j;
+            }
+            M[w] = m;
+        }
+        for (size_t w = 0; w < W; w++) {
+            uint64_t v = V[w], u = v & M[w];
+            uint64_t sum = v + u;
+            uint64_t c1 = sum < v;
+            uint64_t y = sum + carry;
+            uint64_t c2 = y < sum;
+            carry = c1 | c2;
+            V[w] = y | (v & ~M[w]);
+        }
+    }
+    size_t lcs = 0;
+    for (size_t w = 0; w < W; w++) {
+        uint64_t live = ~(uint64_t)0;
+        if (w == W - 1 && na % 64)
+            live = ((uint64_t)1 << (na % 64)) - 1;
+        lcs += popcount64(~V[w] & live);
+    }
+    return lcs;
+}
+
+static int score_lcs(kv_rouge *r, side *t, side *p, kv_rouge_score *out, char *err,
                      size_t errlen)
 {
+    if (t->n == 0 || p->n == 0) {
+        set_score(out, 0.0, 0.0);
+        return 0;
+    }
+    if (!t->has_ids && (t->n <= LCS_KEYS_MAX || p->n <= LCS_KEYS_MAX)) {
+        size_t lcs = t->n <= p->n ? lcs_keys(t, p) : lcs_keys(p, t);
+        set_score(out, (double)lcs / (double)p->n, (double)lcs / (double)t->n);
+        return 0;
+    }
+    side_ids(r, t);
+    side_ids(r, p);
     if (t->n == 0 || p->n == 0) {
         set_score(out, 0.0, 0.0);
         return 0;
@@ -848,6 +998,10 @@ int kv_rouge_segment(kv_rouge *r, int type, const char *const *targets, const si
             return -1;
         }
         kv_rouge_score s;
+        if (type != KV_ROUGE_L) {
+            side_ids(r, p);
+            side_ids(r, t);
+        }
         if (ngram) {
             score_ngrams(r, t, p, (size_t)type, &s);
         } else if (type == KV_ROUGE_L) {
