@@ -5,6 +5,8 @@
  */
 #include "tests/testutil.h"
 
+#include <math.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -272,9 +274,96 @@ static void test_lcs_size_guard(void **state)
     kv_buf_free(&big);
 }
 
+/* Plain O(n*m) LCS of two token lists, for the check below. */
+static size_t lcs_dp(char **a, size_t na, char **b, size_t nb)
+{
+    size_t *row = calloc((nb + 1) * 2, sizeof *row);
+    size_t *prev = row, *cur = row + nb + 1;
+    for (size_t i = 1; i <= na; i++) {
+        cur[0] = 0;
+        for (size_t j = 1; j <= nb; j++) {
+            if (strcmp(a[i - 1], b[j - 1]) == 0)
+                cur[j] = prev[j - 1] + 1;
+            else
+                cur[j] = prev[j] > cur[j - 1] ? prev[j] : cur[j - 1];
+        }
+        size_t *t = prev;
+        prev = cur;
+        cur = t;
+    }
+    size_t v = prev[nb];
+    free(row);
+    return v;
+}
+
+/* ROUGE-L with the whitespace tokenizer against a plain LCS on random token
+ * lists: short and long tokens (over 8 and over 16 bytes, some equal in
+ * their first 16 bytes), repeated tokens, sides of 0 to 300 tokens (both
+ * the key-matching path, up to 256 tokens, and the id path above it), one
+ * reused scorer, one and two targets. */
+static void test_rougeL_random_against_dp(void **state)
+{
+    (void)state;
+    static const char *const vocab[] = {
+        "a", "b", "ab", "abcdefgh", "abcdefghi", "abcdefghij", "0123456789abcdef",
+        "0123456789abcdefX", "0123456789abcdefY", "0123456789abcdefXYZ", "\xec\x84\x9c\xec\x9a\xb8",
+        "\xec\x84\x9c\xec\x9a\xb8\xec\x9d\x80", "\xed\x95\x9c\xea\xb5\xad\xec\x96\xb4\xeb\xa5\xbc",
+        "x", "y", "z",
+    };
+    const size_t nv = sizeof vocab / sizeof vocab[0];
+    kv_rouge_opts o = {kv_tokenizer_find("whitespace"), 0};
+    kv_rouge *r = kv_rouge_new(&o);
+    uint64_t rng = 0x9E3779B97F4A7C15ull;
+    for (int round = 0; round < 400; round++) {
+        char *tok[3][320];
+        size_t n[3];
+        char *text[3];
+        for (int side = 0; side < 3; side++) {
+            rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+            size_t len = round % 7 == 0 ? 200 + (size_t)(rng >> 40) % 100 : (size_t)(rng >> 40) % 40;
+            size_t vocab_used = 3 + (size_t)(rng >> 20) % (nv - 3);
+            kv_buf t = {0};
+            for (size_t k = 0; k < len; k++) {
+                rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+                tok[side][k] = (char *)vocab[(rng >> 33) % vocab_used];
+                kv_buf_printf(&t, "%s%s", k ? "  " : " ", tok[side][k]);
+            }
+            kv_buf_put(&t, "", 0);
+            n[side] = len;
+            text[side] = t.p;
+        }
+        const char *targets[2] = {text[1], text[2]};
+        size_t lens[2] = {strlen(text[1]), strlen(text[2])};
+        size_t ntargets = round % 2 ? 2 : 1;
+        double best = -1, bp = 0, br = 0;
+        for (size_t t = 0; t < ntargets; t++) {
+            size_t l = lcs_dp(tok[1 + t], n[1 + t], tok[0], n[0]);
+            double p = n[0] ? (double)l / (double)n[0] : 0, rc = n[1 + t] ? (double)l / (double)n[1 + t] : 0;
+            double f = p + rc > 0 ? 2 * p * rc / (p + rc) : 0;
+            if (f > best) {
+                best = f;
+                bp = p;
+                br = rc;
+            }
+        }
+        kv_rouge_score s;
+        char err[128];
+        assert_int_equal(kv_rouge_segment(r, KV_ROUGE_L, targets, lens, ntargets, text[0],
+                                          strlen(text[0]), &s, err, sizeof err),
+                         0);
+        assert_true(fabs(s.precision - bp) < 1e-12);
+        assert_true(fabs(s.recall - br) < 1e-12);
+        assert_true(fabs(s.fmeasure - best) < 1e-12);
+        for (int side = 0; side < 3; side++)
+            free(text[side]);
+    }
+    kv_rouge_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rougeL_random_against_dp),
         cmocka_unit_test(test_parse_type),
         cmocka_unit_test(test_rouge_vectors),
         cmocka_unit_test(test_b01_default_tokenizer_is_zero),
