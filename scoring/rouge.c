@@ -757,18 +757,41 @@ static size_t lcs_bits(kv_rouge *r, const uint32_t *a, size_t na, const uint32_t
  * the bit-parallel LCS of lcs_bits, with each token of sb's match mask over
  * sa found by comparing digests (four at a time), then keys, instead of
  * through ids: no table, no interning. */
+static inline bool same_token(const tokkey *x, uint32_t fx, const tokkey *y, uint32_t fy)
+{
+    return fx == fy && x->k1 == y->k1 && x->k2 == y->k2 && x->len == y->len &&
+           (x->len <= 16 || memcmp(x->p, y->p, x->len) == 0);
+}
+
 static size_t lcs_keys(const side *sa, const side *sb)
 {
     enum { MAXW = LCS_KEYS_MAX / 64 };
     const tokkey *a = sa->keys, *b = sb->keys;
-    const uint32_t *fa = sa->fps;
-    size_t na = sa->n, nb = sb->n, W = (na + 63) / 64;
+    const uint32_t *fa = sa->fps, *fb = sb->fps;
+    size_t na = sa->n, nb = sb->n;
+    /* a common prefix and suffix are on some LCS */
+    size_t pre = 0;
+    while (pre < na && pre < nb && same_token(&a[pre], fa[pre], &b[pre], fb[pre]))
+        pre++;
+    size_t suf = 0;
+    while (suf < na - pre && suf < nb - pre &&
+           same_token(&a[na - 1 - suf], fa[na - 1 - suf], &b[nb - 1 - suf], fb[nb - 1 - suf]))
+        suf++;
+    if (pre + suf == na || pre + suf == nb)
+        return pre + suf;
+    a += pre;
+    fa += pre;
+    b += pre;
+    fb += pre;
+    na -= pre + suf;
+    nb -= pre + suf;
+    size_t W = (na + 63) / 64;
     uint64_t V[MAXW], M[MAXW];
     for (size_t w = 0; w < W; w++)
         V[w] = ~(uint64_t)0;
     for (size_t k = 0; k < nb; k++) {
         const tokkey *x = &b[k];
-        uint32_t fx = sb->fps[k];
+        uint32_t fx = fb[k];
         uint64_t carry = 0;
         for (size_t w = 0; w < W; w++) {
             size_t base = 64 * w, end = na - base < 64 ? na - base : 64;
@@ -815,7 +838,7 @@ static size_t lcs_keys(const side *sa, const side *sb)
             live = ((uint64_t)1 << (na % 64)) - 1;
         lcs += popcount64(~V[w] & live);
     }
-    return lcs;
+    return pre + suf + lcs;
 }
 
 static int score_lcs(kv_rouge *r, side *t, side *p, kv_rouge_score *out, char *err,

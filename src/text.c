@@ -560,7 +560,7 @@ static inline __m128i is_lead3(__m128i x)
 }
 
 /*
- * The sixteen bytes at p (2 <= p, p + 18 <= n) when they are made only of
+ * The sixteen bytes at p (p == 0 or 2 <= p; p + 18 <= n) when they are made only of
  * ASCII and three-byte characters: 1 after checking them (clearing *result
  * if one is not inert); -1 when the block holds anything else or is
  * ill-formed (the caller then checks it one character at a time).
@@ -580,8 +580,11 @@ static int inert_block(const kv_normalizer *nz, const uint8_t *u, size_t n, size
         return 1;
     __m128i v1 = _mm_loadu_si128((const __m128i *)(const void *)(u + p + 1));
     __m128i v2 = _mm_loadu_si128((const __m128i *)(const void *)(u + p + 2));
-    __m128i m1 = _mm_loadu_si128((const __m128i *)(const void *)(u + p - 1));
-    __m128i m2 = _mm_loadu_si128((const __m128i *)(const void *)(u + p - 2));
+    /* at the start of the text nothing comes before: zero bytes (ASCII) */
+    __m128i m1 = p >= 1 ? _mm_loadu_si128((const __m128i *)(const void *)(u + p - 1))
+                        : _mm_slli_si128(v0, 1);
+    __m128i m2 = p >= 2 ? _mm_loadu_si128((const __m128i *)(const void *)(u + p - 2))
+                        : _mm_slli_si128(v0, 2);
     __m128i lead = is_lead3(v0);
     __m128i ok_lead = _mm_and_si128(lead, _mm_and_si128(is_cont(v1), is_cont(v2)));
     __m128i claimed = _mm_and_si128(
@@ -615,7 +618,7 @@ static int inert_block(const kv_normalizer *nz, const uint8_t *u, size_t n, size
  * stopped at (the rest is for the one-at-a-time pass), or SIZE_MAX. */
 static size_t inert_blocks(const kv_normalizer *nz, const uint8_t *u, size_t n, int *result)
 {
-    size_t i = inert_scalar(nz, u, n, 0, 2, result);
+    size_t i = inert_block(nz, u, n, 0, result) > 0 ? 16 : inert_scalar(nz, u, n, 0, 16, result);
     while (i != SIZE_MAX && i + 18 <= n) {
         if (inert_block(nz, u, n, i, result) > 0) {
             i += 16;
