@@ -442,6 +442,7 @@ struct kv_normalizer {
     bool ascii_inert;       /* every ASCII character is in the inert table */
     bool hangul_inert;      /* so is every Hangul syllable U+AC00..U+D7A3 */
     uint8_t inert[65536 / 8]; /* BMP code points left unchanged, bit per code point */
+    bool ready[256];          /* inert[] is filled for code points (k << 8) .. +255 */
 };
 
 /* Does every step leave code point c unchanged, whatever its neighbours are,
@@ -478,6 +479,15 @@ static bool cp_inert(const kv_norm_opts *o, UChar32 c)
     return true;
 }
 
+/* Fills inert[] for the code points (k << 8) .. (k << 8) + 255. */
+static void fill_block(kv_normalizer *nz, unsigned k)
+{
+    for (UChar32 c = (UChar32)(k << 8); c < (UChar32)((k + 1) << 8); c++)
+        if (cp_inert(&nz->o, c))
+            nz->inert[c >> 3] |= (uint8_t)(1u << (c & 7));
+    nz->ready[k] = true;
+}
+
 kv_normalizer *kv_normalizer_new(const kv_norm_opts *o)
 {
     kv_normalizer *nz = kv_xcalloc(1, sizeof *nz);
@@ -487,12 +497,16 @@ kv_normalizer *kv_normalizer_new(const kv_norm_opts *o)
     if (nz->identity) {
         /* nothing changes: the table only serves the UTF-8 check */
         memset(nz->inert, 0xFF, sizeof nz->inert);
+        memset(nz->ready, 1, sizeof nz->ready);
         nz->ascii_inert = nz->hangul_inert = true;
         return nz;
     }
-    for (UChar32 c = 0; c < 0x10000; c++)
-        if (cp_inert(o, c))
-            nz->inert[c >> 3] |= (uint8_t)(1u << (c & 7));
+    /* ASCII and Hangul now (the block checks need them), the other blocks of
+     * 256 code points when text first uses them: asking ICU about all 65,536
+     * would cost a millisecond at every start */
+    fill_block(nz, 0);
+    for (unsigned k = 0xAC; k <= 0xD7; k++)
+        fill_block(nz, k);
     nz->ascii_inert = true;
     for (int b = 0; b < 16; b++)
         nz->ascii_inert &= nz->inert[b] == 0xFF;
@@ -510,7 +524,7 @@ void kv_normalizer_free(kv_normalizer *nz)
 /* Checks the characters from the character boundary i until at least
  * `stop` one by one: returns the boundary reached, or SIZE_MAX on ill-formed
  * UTF-8; clears *result when a character is not inert. */
-static size_t inert_scalar(const kv_normalizer *nz, const uint8_t *u, size_t n, size_t i,
+static size_t inert_scalar(kv_normalizer *nz, const uint8_t *u, size_t n, size_t i,
                            size_t stop, int *result)
 {
     while (i < stop && i < n) {
@@ -530,6 +544,8 @@ static size_t inert_scalar(const kv_normalizer *nz, const uint8_t *u, size_t n, 
             }
             c = (uint32_t)d;
         }
+        if (!nz->ready[c >> 8])
+            fill_block(nz, c >> 8);
         if (!(nz->inert[c >> 3] & (1u << (c & 7))))
             *result = 0;
     }
@@ -572,7 +588,7 @@ static inline __m128i is_lead3(__m128i x)
  * every other three-byte character is decoded and looked up (U8_NEXT
  * refuses overlong forms and surrogates there).
  */
-static int inert_block(const kv_normalizer *nz, const uint8_t *u, size_t n, size_t p,
+static int inert_block(kv_normalizer *nz, const uint8_t *u, size_t n, size_t p,
                        int *result)
 {
     __m128i v0 = _mm_loadu_si128((const __m128i *)(const void *)(u + p));
@@ -616,7 +632,7 @@ static int inert_block(const kv_normalizer *nz, const uint8_t *u, size_t n, size
 
 /* check_inert's block pass from 0: returns the character boundary it
  * stopped at (the rest is for the one-at-a-time pass), or SIZE_MAX. */
-static size_t inert_blocks(const kv_normalizer *nz, const uint8_t *u, size_t n, int *result)
+static size_t inert_blocks(kv_normalizer *nz, const uint8_t *u, size_t n, int *result)
 {
     size_t i = inert_block(nz, u, n, 0, result) > 0 ? 16 : inert_scalar(nz, u, n, 0, 16, result);
     while (i != SIZE_MAX && i + 18 <= n) {
@@ -653,7 +669,7 @@ static size_t inert_blocks(const kv_normalizer *nz, const uint8_t *u, size_t n, 
  * The text this tool sees most is ASCII and Hangul; where SSE2 is there and
  * every ASCII character is inert, 16-byte blocks of those are checked at
  * once (inert_block), everything else one character at a time. */
-static int check_inert(const kv_normalizer *nz, const char *s, size_t n)
+static int check_inert(kv_normalizer *nz, const char *s, size_t n)
 {
     const uint8_t *u = (const uint8_t *)s;
     int result = 1;
