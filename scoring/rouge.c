@@ -212,11 +212,13 @@ static inline void push_token(side *sd, const char *s, size_t n, size_t a, size_
     if (len <= 16 && n - a >= 8) {
         /* the usual case, without branching on the length: the first
          * min(len, 8) bytes, and the last 8 when there are more than 8 */
-        size_t off2 = len > 8 ? a + len - 8 : a;
+        uint64_t more = (uint64_t)0 - (uint64_t)(len > 8); /* all ones or zero */
+        size_t head = len < 8 ? len : 8;
+        unsigned drop = (unsigned)(64 - 8 * head);
         memcpy(&k1, s + a, 8);
-        memcpy(&k2, s + off2, 8);
-        k1 &= len >= 8 ? ~(uint64_t)0 : (((uint64_t)1 << (8 * len)) - 1);
-        k2 &= len > 8 ? ~(uint64_t)0 : 0;
+        memcpy(&k2, s + a + ((len - 8) & (size_t)more), 8);
+        k1 = (k1 << drop) >> drop;
+        k2 &= more;
     } else if (len <= 8) {
         k1 = kv_wt_load(s, n, a, len);
     } else if (len <= 16) {
