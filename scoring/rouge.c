@@ -204,21 +204,29 @@ static inline void side_push_key(side *sd, uint64_t k1, uint64_t k2, size_t len,
     sd->keys[sd->n++] = (tokkey){k1, k2, p, len};
 }
 
+/* kv_wt_id's keys of s[a .. a+len) for 1 <= len <= 16 when 8 bytes can be
+ * read at s + a, without branching on the length (token lengths are not
+ * predictable): the first min(len, 8) bytes, and the last 8 when there are
+ * more than 8. */
+static inline void short_key(const char *s, size_t a, size_t len, uint64_t *k1, uint64_t *k2)
+{
+    uint64_t more = (uint64_t)0 - (uint64_t)(len > 8); /* all ones or zero */
+    size_t head = len < 8 ? len : 8;
+    unsigned drop = (unsigned)(64 - 8 * head);
+    uint64_t w1, w2;
+    memcpy(&w1, s + a, 8);
+    memcpy(&w2, s + a + ((len - 8) & (size_t)more), 8);
+    *k1 = (w1 << drop) >> drop;
+    *k2 = w2 & more;
+}
+
 /* The token s[a .. a+len) (len >= 1; s has n readable bytes), keyed as
  * kv_wt_id keys it. */
 static inline void push_token(side *sd, const char *s, size_t n, size_t a, size_t len)
 {
     uint64_t k1, k2 = 0;
     if (len <= 16 && n - a >= 8) {
-        /* the usual case, without branching on the length: the first
-         * min(len, 8) bytes, and the last 8 when there are more than 8 */
-        uint64_t more = (uint64_t)0 - (uint64_t)(len > 8); /* all ones or zero */
-        size_t head = len < 8 ? len : 8;
-        unsigned drop = (unsigned)(64 - 8 * head);
-        memcpy(&k1, s + a, 8);
-        memcpy(&k2, s + a + ((len - 8) & (size_t)more), 8);
-        k1 = (k1 << drop) >> drop;
-        k2 &= more;
+        short_key(s, a, len, &k1, &k2);
     } else if (len <= 8) {
         k1 = kv_wt_load(s, n, a, len);
     } else if (len <= 16) {
@@ -437,7 +445,11 @@ static inline void emit_rouge(kv_rouge *r, side *sd, const char *s, size_t n, si
         /* lowercase = OR 0x20 on [A-Za-z0-9]; keys as intern() computes
          * them from the lowercased bytes */
         uint64_t k1, k2 = 0;
-        if (len <= 8) {
+        if (n - a >= 8) {
+            short_key(s, a, len, &k1, &k2);
+            k1 |= 0x2020202020202020ull >> (64 - 8 * (len < 8 ? len : 8));
+            k2 |= 0x2020202020202020ull & ((uint64_t)0 - (uint64_t)(len > 8));
+        } else if (len <= 8) {
             k1 = or_lower(kv_wt_load(s, n, a, len), len);
         } else {
             memcpy(&k1, s + a, 8);

@@ -301,17 +301,10 @@ static size_t lcs_dp(char **a, size_t na, char **b, size_t nb)
  * their first 16 bytes), repeated tokens, sides of 0 to 300 tokens (both
  * the key-matching path, up to 256 tokens, and the id path above it), one
  * reused scorer, one and two targets. */
-static void test_rougeL_random_against_dp(void **state)
+static void rougeL_random(const char *tokenizer, const char *const *vocab, const char *const *norm,
+                          size_t nv, const char *sep)
 {
-    (void)state;
-    static const char *const vocab[] = {
-        "a", "b", "ab", "abcdefgh", "abcdefghi", "abcdefghij", "0123456789abcdef",
-        "0123456789abcdefX", "0123456789abcdefY", "0123456789abcdefXYZ", "\xec\x84\x9c\xec\x9a\xb8",
-        "\xec\x84\x9c\xec\x9a\xb8\xec\x9d\x80", "\xed\x95\x9c\xea\xb5\xad\xec\x96\xb4\xeb\xa5\xbc",
-        "x", "y", "z",
-    };
-    const size_t nv = sizeof vocab / sizeof vocab[0];
-    kv_rouge_opts o = {kv_tokenizer_find("whitespace"), 0};
+    kv_rouge_opts o = {kv_tokenizer_find(tokenizer), 0};
     kv_rouge *r = kv_rouge_new(&o);
     uint64_t rng = 0x9E3779B97F4A7C15ull;
     for (int round = 0; round < 400; round++) {
@@ -325,8 +318,9 @@ static void test_rougeL_random_against_dp(void **state)
             kv_buf t = {0};
             for (size_t k = 0; k < len; k++) {
                 rng = rng * 6364136223846793005ull + 1442695040888963407ull;
-                tok[side][k] = (char *)vocab[(rng >> 33) % vocab_used];
-                kv_buf_printf(&t, "%s%s", k ? "  " : " ", tok[side][k]);
+                size_t pick = (rng >> 33) % vocab_used;
+                tok[side][k] = (char *)norm[pick];
+                kv_buf_printf(&t, "%s%s", k ? sep : " ", vocab[pick]);
             }
             kv_buf_put(&t, "", 0);
             n[side] = len;
@@ -358,6 +352,28 @@ static void test_rougeL_random_against_dp(void **state)
             free(text[side]);
     }
     kv_rouge_free(r);
+}
+
+static void test_rougeL_random_against_dp(void **state)
+{
+    (void)state;
+    static const char *const vocab[] = {
+        "a", "b", "ab", "abcdefgh", "abcdefghi", "abcdefghij", "0123456789abcdef",
+        "0123456789abcdefX", "0123456789abcdefY", "0123456789abcdefXYZ", "\xec\x84\x9c\xec\x9a\xb8",
+        "\xec\x84\x9c\xec\x9a\xb8\xec\x9d\x80", "\xed\x95\x9c\xea\xb5\xad\xec\x96\xb4\xeb\xa5\xbc",
+        "x", "y", "z",
+    };
+    const size_t nv = sizeof vocab / sizeof vocab[0];
+    rougeL_random("whitespace", vocab, vocab, nv, "  ");
+    /* rouge-score's tokenizer: ASCII letters and digits, lowercased; any
+     * other byte separates */
+    static const char *const ascii[] = {"a", "B", "ab", "AbCdEfGh", "abcdefghi", "ABCDEFGHIJ",
+                                        "0123456789abcdef", "0123456789ABCDEFx",
+                                        "0123456789abcdefy", "x", "Y", "z9"};
+    static const char *const lower[] = {"a", "b", "ab", "abcdefgh", "abcdefghi", "abcdefghij",
+                                        "0123456789abcdef", "0123456789abcdefx",
+                                        "0123456789abcdefy", "x", "y", "z9"};
+    rougeL_random("rouge", ascii, lower, sizeof ascii / sizeof ascii[0], ", ");
 }
 
 int main(void)
