@@ -369,10 +369,12 @@ static void test_rougeL_random_against_dp(void **state)
      * other byte separates */
     static const char *const ascii[] = {"a", "B", "ab", "AbCdEfGh", "abcdefghi", "ABCDEFGHIJ",
                                         "0123456789abcdef", "0123456789ABCDEFx",
-                                        "0123456789abcdefy", "x", "Y", "z9"};
+                                        "0123456789abcdefy", "x", "Y", "z9", "abcdefghij",
+                                        "aBcDeFgHiJkL", "AbCdEfGhIjKl", "0123456789ABCDEF"};
     static const char *const lower[] = {"a", "b", "ab", "abcdefgh", "abcdefghi", "abcdefghij",
                                         "0123456789abcdef", "0123456789abcdefx",
-                                        "0123456789abcdefy", "x", "y", "z9"};
+                                        "0123456789abcdefy", "x", "y", "z9", "abcdefghij",
+                                        "abcdefghijkl", "abcdefghijkl", "0123456789abcdef"};
     rougeL_random("rouge", ascii, lower, sizeof ascii / sizeof ascii[0], ", ");
 }
 
