@@ -966,6 +966,12 @@ int kv_import_run(const kv_import_format *fmt, const char *const *files, size_t 
         const char *arg = files[i];
         const char *eq = strchr(arg, '=');
         ctx.files[i].path = kv_imp_strdup(eq ? eq + 1 : arg);
+        if (access(ctx.files[i].path, R_OK) != 0) {
+            /* before anything reads the name: a missing file is the cause */
+            rc = kv_imp_fail(&ctx, KV_IMPORT_EINPUT, "cannot open %s: %s", ctx.files[i].path,
+                             strerror(errno));
+            goto out;
+        }
         if (eq) {
             char code[32];
             snprintf(code, sizeof code, "%.*s", (int)(eq - arg), arg);

@@ -83,14 +83,14 @@ static int build(kv_import_ctx *ctx, text_file *texts, size_t n, const char *pre
         return rc;
     const char *src = kv_import_lang_tag(ctx->opts->source_lang ? ctx->opts->source_lang : "en");
     if (!src)
-        return kv_imp_fail(ctx, KV_IMPORT_EUSAGE, "--source: unknown language '%s'",
+        return kv_imp_fail(ctx, KV_IMPORT_EUSAGE, "--source-lang: unknown language '%s'",
                            ctx->opts->source_lang);
     text_file *src_file = NULL, *back_file = NULL;
     for (size_t i = 0; i < n; i++)
         if (!strcmp(texts[i].lang, src))
             src_file = &texts[i];
     if (!src_file)
-        return kv_imp_fail(ctx, KV_IMPORT_EUSAGE, "no %s file among the inputs (--source %s)", src,
+        return kv_imp_fail(ctx, KV_IMPORT_EUSAGE, "no %s file among the inputs (--source-lang %s)", src,
                            src);
     const char *back = NULL;
     for (size_t l = 0; l < ctx->n_langs && !back; l++)

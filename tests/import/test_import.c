@@ -191,6 +191,15 @@ static void test_flores_mismatched_lines(void **state)
     const char *files3[] = {kv_test_path("a.txt"), k.p};
     import(&r, "flores", files3, 2, NULL, "named2.jsonl");
     assert_error(&r, KV_IMPORT_EUSAGE, "a.txt", "write it as LANG=");
+    /* a file that is not there: said so, whatever its name would tell */
+    const char *files4[] = {kv_test_path("missing.devtest"), kv_test_path("kor_Hang.devtest")};
+    import(&r, "flores", files4, 2, NULL, "missing.jsonl");
+    assert_error(&r, KV_IMPORT_EINPUT, "cannot open", "missing.devtest: No such file");
+    assert_int_equal(count_files("missing."), 0);
+    /* the option is named as the user wrote it */
+    kv_import_opts ja = {.source_lang = "ja"};
+    import(&r, "flores", files, 2, &ja, "ja.jsonl");
+    assert_error(&r, KV_IMPORT_EUSAGE, "no ja file", "(--source-lang ja)");
     kv_buf_free(&e);
     kv_buf_free(&k);
 }
