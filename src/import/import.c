@@ -73,7 +73,8 @@ static const kv_import_format FORMATS[] = {
     {"mtbench",
      "KoMT-Bench / MT-Bench: first-turn questions as open items, ko and en paired by question_id",
      "question files (question_ko.jsonl, question_en.jsonl or FastChat's question.jsonl = en) and "
-     "optionally reference answer files (reference_answer_ko/gpt-4.jsonl …)",
+     "optionally reference answer files (reference_answer_ko/gpt-4.jsonl …), or the folder holding "
+     "them",
      NULL,
      "KoMT-Bench (LG AI Research), https://github.com/LG-AI-EXAONE/KoMT-Bench; MT-Bench "
      "(LMSYS FastChat)",

@@ -187,8 +187,42 @@ static const char *find_a(const answer *a, size_t n, const char *lang, const cha
     return NULL;
 }
 
+/* In a folder, the files of the FastChat / KoMT-Bench layout: question
+ * files (question_ko.jsonl …) and the model files in reference_answer
+ * folders (reference_answer_ko/gpt-4.jsonl …); judge prompts and judgments
+ * are not items. */
+static bool layout_file(const char *path)
+{
+    const char *b = strrchr(path, '/');
+    const char *base = b ? b + 1 : path;
+    if (!strncmp(base, "question", 8))
+        return true;
+    if (!b)
+        return false;
+    const char *d = b;
+    while (d > path && d[-1] != '/')
+        d--;
+    return !strncmp(d, "reference_answer", 16);
+}
+
 int kv_import_mtbench(kv_import_ctx *ctx)
 {
+    static const char *const suffixes[] = {".jsonl", NULL};
+    int erc = kv_imp_expand_dirs(ctx, suffixes);
+    if (erc)
+        return erc;
+    size_t kept = 0;
+    for (size_t i = 0; i < ctx->n_files; i++) {
+        if (ctx->files[i].from_dir && !layout_file(ctx->files[i].path)) {
+            free(ctx->files[i].path);
+            continue;
+        }
+        ctx->files[kept++] = ctx->files[i];
+    }
+    ctx->n_files = kept;
+    if (!kept)
+        return kv_imp_fail(ctx, KV_IMPORT_EINPUT,
+                           "no question_*.jsonl or reference_answer_*/ files in the input");
     qfile *qf = kv_xcalloc(ctx->n_files, sizeof *qf);
     size_t nq = 0;
     answer *ans = NULL;

@@ -407,6 +407,16 @@ static void test_komt_real(void **state)
     assert_int_equal(r.rc, 0);
     assert_int_equal(r.res.n_items, 80);
     kv_suite_free(&r.suite);
+    /* the KoMT-Bench folder: its question and reference answer files (not
+     * the judge prompts or judgments), the same suite as naming them */
+    const char *dir = shared(CORPORA "komt_bench");
+    import(&r, "mtbench", &dir, 1, NULL, "mtdir.jsonl");
+    if (r.rc)
+        fail_msg("%s", r.err);
+    assert_int_equal(r.res.n_items, 80);
+    assert_int_equal(r.res.n_skipped, 41);
+    assert_int_equal(item(&r, "mtbench-101", "ko")->n_references, 2);
+    kv_suite_free(&r.suite);
 }
 
 static void test_mtbench_unpaired(void **state)
