@@ -659,7 +659,10 @@ static char *config_json(const run_args *a, const kv_suite *s, const model_conf 
         cJSON_AddStringToObject(e, "model", m[i].spec.name);
         cJSON_AddStringToObject(e, "base_url", m[i].spec.base_url);
         cJSON_AddStringToObject(e, "api_key_env", m[i].spec.api_key_env);
-        cJSON_AddNumberToObject(e, "temperature", m[i].spec.temperature);
+        if (m[i].spec.temperature < 0) /* not sent: the server's default */
+            cJSON_AddNullToObject(e, "temperature");
+        else
+            cJSON_AddNumberToObject(e, "temperature", m[i].spec.temperature);
         cJSON_AddNumberToObject(e, "max_tokens", m[i].spec.max_tokens);
         if (m[i].n_system) {
             cJSON *sys = cJSON_AddObjectToObject(e, "system");

@@ -68,6 +68,11 @@ class RunLoopback(unittest.TestCase):
         data = json.loads(js)
         self.assertEqual(data["languages"], ["ko", "en", "ja", "zh"])
         self.assertEqual({e["lang"] for e in data["speed"]}, {"ko", "en", "ja", "zh"})
+        # no --temperature: none is sent, and the run's manifest says null (the
+        # server's default), not a made-up number
+        self.assertNotIn("temperature", lb.log()[0]["body"])
+        cfg = json.loads(db_rows(self.db, "SELECT config_json FROM runs")[0][0])
+        self.assertIsNone(cfg["models"][0]["temperature"])
 
     def test_faults_complete_and_are_never_scored(self):
         script = {"m-429": ["429:retry-after=1", "ok"],
