@@ -576,7 +576,7 @@ static inline __m128i is_lead3(__m128i x)
 }
 
 /*
- * The sixteen bytes at p (p == 0 or 2 <= p; p + 18 <= n) when they are made only of
+ * The sixteen bytes at p (p == 0 or 2 <= p; p + 18 <= n or p + 16 == n) when they are made only of
  * ASCII and three-byte characters: 1 after checking them (clearing *result
  * if one is not inert); -1 when the block holds anything else or is
  * ill-formed (the caller then checks it one character at a time).
@@ -588,14 +588,18 @@ static inline __m128i is_lead3(__m128i x)
  * every other three-byte character is decoded and looked up (U8_NEXT
  * refuses overlong forms and surrogates there).
  */
-static int inert_block(kv_normalizer *nz, const uint8_t *u, size_t n, size_t p,
-                       int *result)
+static inline int inert_block(kv_normalizer *nz, const uint8_t *u, size_t n, size_t p,
+                              int *result)
 {
     __m128i v0 = _mm_loadu_si128((const __m128i *)(const void *)(u + p));
     if (_mm_movemask_epi8(v0) == 0)
         return 1;
-    __m128i v1 = _mm_loadu_si128((const __m128i *)(const void *)(u + p + 1));
-    __m128i v2 = _mm_loadu_si128((const __m128i *)(const void *)(u + p + 2));
+    /* the last block of the text (p + 16 == n): nothing comes after, zero
+     * bytes (ASCII) stand for it */
+    __m128i v1 = p + 18 <= n ? _mm_loadu_si128((const __m128i *)(const void *)(u + p + 1))
+                             : _mm_srli_si128(v0, 1);
+    __m128i v2 = p + 18 <= n ? _mm_loadu_si128((const __m128i *)(const void *)(u + p + 2))
+                             : _mm_srli_si128(v0, 2);
     /* at the start of the text nothing comes before: zero bytes (ASCII) */
     __m128i m1 = p >= 1 ? _mm_loadu_si128((const __m128i *)(const void *)(u + p - 1))
                         : _mm_slli_si128(v0, 1);
@@ -647,15 +651,20 @@ static size_t inert_blocks(kv_normalizer *nz, const uint8_t *u, size_t n, int *r
     }
     if (i == SIZE_MAX || i >= n)
         return i;
-    /* the last bytes: blocks of a zero-padded copy (NUL is ASCII) */
-    uint8_t tail[2 + 18 + 18] = {0};
-    size_t from = i - 2, len = n - from;
-    memcpy(tail, u + from, len);
-    size_t q = 2;
-    while (q < len && inert_block(nz, tail, sizeof tail, q, result) > 0)
-        q += 16;
-    if (q >= len)
+    /* the last bytes: one more block ending at n (it may overlap bytes
+     * already checked, which is harmless); a 17th byte before it goes alone */
+    size_t back = i;
+    if (n - i > 16) {
+        while ((u[i] & 0xC0) == 0x80)
+            i--;
+        i = inert_scalar(nz, u, n, i, n - 16, result);
+        if (i == SIZE_MAX || i >= n)
+            return i;
+        back = i;
+    }
+    if (inert_block(nz, u, n, n - 16, result) > 0)
         return n;
+    i = back;
     while ((u[i] & 0xC0) == 0x80)
         i--;
     return i;
