@@ -238,3 +238,162 @@ void kv_gc_free(kv_gram_counter *gc)
     free(gc->used);
     memset(gc, 0, sizeof *gc);
 }
+
+struct kv_gs_slot {
+    uint32_t word;  /* the n-gram's ids, first in the low byte; 0 = empty */
+    uint32_t count; /* reference occurrences not yet matched */
+};
+
+/* The ids p[i .. i+4) as a word, p[i] in the low byte, masked to an order:
+ * ids are nonzero, so n-grams of different orders never share a word. */
+static inline uint32_t gs_word(const uint8_t *p, size_t i, uint32_t mask)
+{
+    uint32_t w;
+    memcpy(&w, p + i, 4);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap32(w);
+#endif
+    return w & mask;
+}
+
+/* Length of the common prefix of a and b, up to lim ids. */
+static size_t common_prefix(const uint8_t *a, const uint8_t *b, size_t lim)
+{
+    size_t p = 0;
+    while (p + 4 <= lim) {
+        uint32_t x, y;
+        memcpy(&x, a + p, 4);
+        memcpy(&y, b + p, 4);
+        if (x != y)
+            break;
+        p += 4;
+    }
+    while (p < lim && a[p] == b[p])
+        p++;
+    return p;
+}
+
+/* First position of the n-grams of order n of a side of length L that are
+ * not wholly inside the common prefix P, and one past the last one not
+ * wholly inside the common suffix S. */
+static inline size_t middle_from(size_t P, size_t n)
+{
+    return P >= n ? P - n + 1 : 0;
+}
+
+static inline size_t middle_to(size_t L, size_t S, size_t n)
+{
+    if (L < n)
+        return 0;
+    return L - n + 1 < L - S ? L - n + 1 : L - S;
+}
+
+void kv_gs_match(kv_gram_single *gs, const uint8_t *ref, size_t RL, const uint8_t *hyp,
+                 size_t HL, unsigned D, int N, uint64_t *matches)
+{
+    size_t lim = RL < HL ? RL : HL;
+    size_t P = common_prefix(ref, hyp, lim);
+    size_t S = 0;
+    while (S < lim - P && ref[RL - 1 - S] == hyp[HL - 1 - S])
+        S++;
+    for (int n = 1; n <= N; n++) {
+        size_t nn = (size_t)n;
+        matches[n - 1] = (P >= nn ? P - nn + 1 : 0) + (S >= nn ? S - nn + 1 : 0);
+    }
+
+    uint16_t *c1 = gs->c1;
+    for (size_t i = P; i < RL - S; i++)
+        c1[ref[i]]++;
+    uint64_t m = 0;
+    for (size_t i = P; i < HL - S; i++) {
+        unsigned t = c1[hyp[i]] != 0;
+        c1[hyp[i]] = (uint16_t)(c1[hyp[i]] - t);
+        m += t;
+    }
+    matches[0] += m;
+    for (size_t i = P; i < RL - S; i++)
+        c1[ref[i]] = 0;
+    if (N < 2)
+        return;
+
+    /* order 2 by array when every id (D + 1 included) fits in 6 bits */
+    int first = 2;
+    if (D + 1 < 64) {
+        first = 3;
+        if (!gs->c2)
+            gs->c2 = kv_xcalloc(64 * 64, sizeof *gs->c2);
+        uint16_t *c2 = gs->c2;
+        size_t from = middle_from(P, 2), rto = middle_to(RL, S, 2);
+        size_t hto = middle_to(HL, S, 2);
+        for (size_t i = from; i < rto; i++)
+            c2[(unsigned)ref[i] << 6 | ref[i + 1]]++;
+        m = 0;
+        for (size_t i = from; i < hto; i++) {
+            uint16_t *e = &c2[(unsigned)hyp[i] << 6 | hyp[i + 1]];
+            unsigned t = *e != 0;
+            *e = (uint16_t)(*e - t);
+            m += t;
+        }
+        matches[1] += m;
+        for (size_t i = from; i < rto; i++)
+            c2[(unsigned)ref[i] << 6 | ref[i + 1]] = 0;
+    }
+    if (first > N)
+        return;
+
+    size_t entries = 0;
+    for (int n = first; n <= N; n++) {
+        size_t nn = (size_t)n, from = middle_from(P, nn), to = middle_to(RL, S, nn);
+        entries += to > from ? to - from : 0;
+    }
+    if (entries == 0)
+        return;
+    size_t size = 16;
+    unsigned bits = 4;
+    while (size < 2 * entries) {
+        size *= 2;
+        bits++;
+    }
+    if (gs->tab_cap < size) {
+        free(gs->tab);
+        gs->tab = kv_xcalloc(size, sizeof *gs->tab);
+        gs->tab_cap = size;
+    }
+    struct kv_gs_slot *tab = gs->tab;
+    size_t mask = size - 1;
+    for (int n = first; n <= N; n++) {
+        size_t nn = (size_t)n, from = middle_from(P, nn), to = middle_to(RL, S, nn);
+        uint32_t wmask = n == 4 ? 0xFFFFFFFFu : ((uint32_t)1 << (8 * n)) - 1;
+        for (size_t i = from; i < to; i++) {
+            uint32_t w = gs_word(ref, i, wmask);
+            size_t j = (uint32_t)(w * 0x9E3779B1u) >> (32 - bits);
+            while (tab[j].word != w && tab[j].word != 0)
+                j = (j + 1) & mask;
+            tab[j].word = w;
+            tab[j].count++;
+        }
+    }
+    for (int n = first; n <= N; n++) {
+        size_t nn = (size_t)n, from = middle_from(P, nn), to = middle_to(HL, S, nn);
+        uint32_t wmask = n == 4 ? 0xFFFFFFFFu : ((uint32_t)1 << (8 * n)) - 1;
+        m = 0;
+        for (size_t i = from; i < to; i++) {
+            uint32_t w = gs_word(hyp, i, wmask);
+            size_t j = (uint32_t)(w * 0x9E3779B1u) >> (32 - bits);
+            while (tab[j].word != w && tab[j].word != 0)
+                j = (j + 1) & mask;
+            unsigned t = tab[j].word == w && tab[j].count != 0;
+            tab[j].count -= t;
+            m += t;
+        }
+        matches[n - 1] += m;
+    }
+    memset(tab, 0, size * sizeof *tab);
+}
+
+void kv_gs_free(kv_gram_single *gs)
+{
+    free(gs->tab);
+    free(gs->c2);
+    memset(gs, 0, sizeof *gs);
+}
