@@ -213,10 +213,10 @@ static void fill_lengths(kv_bleu_stats *out, uint64_t hyp_len, uint64_t ref_len,
 static int char_single(kv_bleu *b, size_t r, const char *ref, size_t ref_len, size_t h,
                        const char *hyp, size_t hyp_len, int N, kv_bleu_stats *out)
 {
-    if (ref_len > KV_GS_MAX_LEN || hyp_len > KV_GS_MAX_LEN)
-        return 1;
     if (side_text(b, r, &ref, &ref_len) != 0 || side_text(b, h, &hyp, &hyp_len) != 0)
         return -1;
+    if (ref_len > KV_GS_MAX_LEN || hyp_len > KV_GS_MAX_LEN) /* bytes bound the tokens */
+        return 1;
     if (!b->cpmap)
         b->cpmap = kv_xcalloc(0x10000, sizeof *b->cpmap);
     if (++b->cpstamp >= (1u << 24)) {
