@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "scoring/ngram.h"
-#include "scoring/wordtab.h"
+#include "scoring/symtab.h"
 #include "src/text.h"
 
 enum tok_kind { TOK_GENERIC, TOK_13A, TOK_CHAR };
@@ -25,8 +25,13 @@ struct kv_bleu {
     size_t tmp_cap;
     uint32_t *ids; /* token ids of every side, back to back */
     size_t ids_cap;
-    kv_word_table words; /* token bytes -> ids, per segment (scoring/wordtab.h) */
-    kv_gram_counter gc;
+    kv_symtab syms;        /* token bytes -> ids, per segment */
+    kv_gram_counter gc;    /* n-gram matching, any number of references */
+    kv_gram_single gs;     /* n-gram matching, one reference, small ids */
+    uint8_t *small;        /* small ids: reference, pad, hypothesis, pad */
+    size_t small_cap;
+    uint32_t *cpmap;       /* tok char: BMP code point -> cpstamp << 8 | small id */
+    uint32_t cpstamp;
 };
 
 static int max_order_of(const kv_bleu_opts *o)
@@ -65,8 +70,11 @@ void kv_bleu_free(kv_bleu *b)
     free(b->spans);
     free(b->tmp);
     free(b->ids);
-    kv_wt_free(&b->words);
+    kv_symtab_free(&b->syms);
     kv_gc_free(&b->gc);
+    kv_gs_free(&b->gs);
+    free(b->small);
+    free(b->cpmap);
     free(b);
 }
 
@@ -95,6 +103,161 @@ int kv_bleu_preprocess(const kv_bleu_opts *o, const char *s, size_t n, kv_buf *o
     return rc;
 }
 
+/* Side k's text as BLEU sees it before tokenizing: lowercased (into the
+ * side's own buffer) when asked, then right-stripped. */
+static int side_text(kv_bleu *b, size_t k, const char **s, size_t *n)
+{
+    if (b->o.lowercase) {
+        kv_buf_clear(&b->sides[k]);
+        if (kv_py_lower(*s, *n, &b->sides[k]) != 0)
+            return -1;
+        *s = b->sides[k].p ? b->sides[k].p : "";
+        *n = b->sides[k].len;
+    }
+    *n = kv_rstrip_py(*s, *n);
+    return 0;
+}
+
+static void reserve_ids(kv_bleu *b, size_t need)
+{
+    if (need > b->ids_cap) {
+        b->ids_cap = need * 2;
+        b->ids = kv_xrealloc(b->ids, b->ids_cap * sizeof *b->ids);
+    }
+}
+
+static uint8_t *reserve_small(kv_bleu *b, size_t need)
+{
+    if (need > b->small_cap) {
+        b->small_cap = need * 2;
+        free(b->small);
+        b->small = kv_xcalloc(b->small_cap, 1);
+    }
+    return b->small;
+}
+
+/* Python whitespace among ASCII bytes. */
+static const unsigned char ascii_space[128] = {
+    [0x09] = 1, [0x0A] = 1, [0x0B] = 1, [0x0C] = 1, [0x0D] = 1,
+    [0x1C] = 1, [0x1D] = 1, [0x1E] = 1, [0x1F] = 1, [0x20] = 1,
+};
+
+/*
+ * The char tokens (code points but whitespace) of s[0..n) as small dense ids
+ * (see kv_gs_match): a reference (add = true) gives new code points the ids
+ * D + 1, D + 2 …; a hypothesis looks them up, D + 1 standing for every code
+ * point no reference has. Returns the count, or SIZE_MAX when the side does
+ * not fit the small ids (a code point beyond the BMP, more than
+ * KV_GS_MAX_SYMBOLS distinct ones).
+ */
+static size_t char_dense(kv_bleu *b, const char *s, size_t n, bool add, unsigned *D,
+                         uint8_t *out)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    uint32_t *map = b->cpmap, st = b->cpstamp;
+    unsigned d = *D;
+    size_t k = 0;
+    for (size_t i = 0; i < n;) {
+        unsigned char c = u[i];
+        uint32_t cp;
+        if (c < 0x80) {
+            i++;
+            if (ascii_space[c])
+                continue;
+            cp = c;
+        } else if (c >= 0xE1 && i + 2 < n && (u[i + 1] & 0xC0) == 0x80 &&
+                   (u[i + 2] & 0xC0) == 0x80 && c <= 0xEF && (c != 0xED || u[i + 1] < 0xA0)) {
+            /* a well-formed three-byte sequence (all of Hangul) */
+            cp = (uint32_t)(c & 0x0F) << 12 | (uint32_t)(u[i + 1] & 0x3F) << 6 | (u[i + 2] & 0x3F);
+            i += 3;
+            if (c <= 0xE3 && kv_is_py_space(cp))
+                continue;
+        } else {
+            cp = kv_utf8_next(s, n, &i);
+            if (kv_is_py_space(cp))
+                continue;
+            if (cp > 0xFFFF)
+                return SIZE_MAX;
+        }
+        uint32_t v = map[cp];
+        bool seen = (v >> 8) == st;
+        unsigned id;
+        if (add) {
+            id = seen ? (v & 0xFF) : d + 1;
+            d += !seen;
+            map[cp] = st << 8 | (id & 0xFF);
+        } else {
+            id = seen ? (v & 0xFF) : d + 1;
+        }
+        out[k++] = (uint8_t)id;
+    }
+    if (d > KV_GS_MAX_SYMBOLS)
+        return SIZE_MAX;
+    *D = d;
+    return k;
+}
+
+/* Fills the totals, lengths and (with one reference) reference length. */
+static void fill_lengths(kv_bleu_stats *out, uint64_t hyp_len, uint64_t ref_len, int N)
+{
+    for (int n = 1; n <= N; n++)
+        out->total[n - 1] = hyp_len >= (uint64_t)n ? hyp_len - (uint64_t)n + 1 : 0;
+    out->sys_len = hyp_len;
+    out->ref_len = ref_len;
+}
+
+/* tok char with exactly one reference (side r; the hypothesis is side h):
+ * code points straight to small dense ids. Returns 0 with out filled, 1 when
+ * the segment does not fit the small ids (nothing is changed that the
+ * general path needs), -1 when lowercasing failed. */
+static int char_single(kv_bleu *b, size_t r, const char *ref, size_t ref_len, size_t h,
+                       const char *hyp, size_t hyp_len, int N, kv_bleu_stats *out)
+{
+    if (side_text(b, r, &ref, &ref_len) != 0 || side_text(b, h, &hyp, &hyp_len) != 0)
+        return -1;
+    if (ref_len > KV_GS_MAX_LEN || hyp_len > KV_GS_MAX_LEN) /* bytes bound the tokens */
+        return 1;
+    if (!b->cpmap)
+        b->cpmap = kv_xcalloc(0x10000, sizeof *b->cpmap);
+    if (++b->cpstamp >= (1u << 24)) {
+        memset(b->cpmap, 0, 0x10000 * sizeof *b->cpmap);
+        b->cpstamp = 1;
+    }
+    uint8_t *rd = reserve_small(b, ref_len + hyp_len + 2 * KV_GS_PAD);
+    unsigned D = 0;
+    size_t RL = char_dense(b, ref, ref_len, true, &D, rd);
+    if (RL == SIZE_MAX)
+        return 1;
+    memset(rd + RL, 0, KV_GS_PAD);
+    uint8_t *hd = rd + RL + KV_GS_PAD;
+    size_t HL = char_dense(b, hyp, hyp_len, false, &D, hd);
+    memset(hd + HL, 0, KV_GS_PAD);
+    kv_gs_match(&b->gs, rd, RL, hd, HL, D, N, out->correct);
+    fill_lengths(out, HL, RL, N);
+    return 0;
+}
+
+/* Word n-grams with exactly one reference, from the token ids (the
+ * reference's first: ids below D are its tokens). Returns false when the
+ * segment does not fit the small ids. */
+static bool words_single(kv_bleu *b, const uint32_t *ref, size_t RL, const uint32_t *hyp,
+                         size_t HL, unsigned D, int N, kv_bleu_stats *out)
+{
+    if (D > KV_GS_MAX_SYMBOLS || RL > KV_GS_MAX_LEN || HL > KV_GS_MAX_LEN)
+        return false;
+    uint8_t *rd = reserve_small(b, RL + HL + 2 * KV_GS_PAD);
+    uint8_t *hd = rd + RL + KV_GS_PAD;
+    for (size_t i = 0; i < RL; i++)
+        rd[i] = (uint8_t)(ref[i] + 1);
+    memset(rd + RL, 0, KV_GS_PAD);
+    for (size_t i = 0; i < HL; i++)
+        hd[i] = (uint8_t)((hyp[i] < D ? hyp[i] : D) + 1);
+    memset(hd + HL, 0, KV_GS_PAD);
+    kv_gs_match(&b->gs, rd, RL, hd, HL, D, N, out->correct);
+    fill_lengths(out, HL, RL, N);
+    return true;
+}
+
 int kv_bleu_segment(kv_bleu *b, const char *hyp, size_t hyp_len, const char *const *refs,
                     const size_t *ref_lens, size_t n_refs, kv_bleu_stats *out, char *err,
                     size_t errlen)
@@ -102,9 +265,13 @@ int kv_bleu_segment(kv_bleu *b, const char *hyp, size_t hyp_len, const char *con
     const int N = max_order_of(&b->o);
     size_t sides = n_refs + 1; /* references first, hypothesis last */
 
-    size_t present = 0;
-    for (size_t k = 0; k < n_refs; k++)
-        present += refs[k] != NULL;
+    size_t present = 0, only = 0;
+    for (size_t k = 0; k < n_refs; k++) {
+        if (refs[k]) {
+            present++;
+            only = k;
+        }
+    }
     if (present == 0) {
         snprintf(err, errlen, "no reference for this segment");
         return -1;
@@ -115,38 +282,45 @@ int kv_bleu_segment(kv_bleu *b, const char *hyp, size_t hyp_len, const char *con
         b->side_cap = sides + 1;
         b->tstart = kv_xrealloc(b->tstart, (sides + 1) * sizeof *b->tstart);
     }
+    memset(out, 0, sizeof *out);
+    bool single = present == 1 && N <= KV_GS_MAX_ORDER;
+    if (single && b->tok_kind == TOK_CHAR) {
+        int rc = char_single(b, only, refs[only], ref_lens[only], n_refs, hyp, hyp_len, N, out);
+        if (rc == 0)
+            return 0;
+        if (rc < 0) {
+            snprintf(err, errlen, "lowercasing failed");
+            return -1;
+        }
+        memset(out, 0, sizeof *out);
+    }
+
     size_t *tstart = b->tstart;
     size_t bytes = hyp_len;
     for (size_t k = 0; k < n_refs; k++)
         bytes += refs[k] ? ref_lens[k] : 0;
-    kv_wt_reset(&b->words, bytes / 4 + 8);
+    kv_symtab_reset(&b->syms, bytes / 4 + 8);
 
-    /* every side's token ids, references first, hypothesis last; the
-     * interner keeps pointers to token bytes, so each side's text (the input
+    /* every side's token ids, references first, hypothesis last; the symbol
+     * table reads long tokens' bytes again, so each side's text (the input
      * itself, or its own scratch buffer) stays put until the end */
     size_t nids = 0;
+    unsigned ref_syms = 0; /* distinct reference tokens */
     for (size_t k = 0; k < sides; k++) {
         tstart[k] = nids;
+        if (k == n_refs)
+            ref_syms = kv_symtab_count(&b->syms);
         const char *s = k < n_refs ? refs[k] : hyp;
         size_t n = k < n_refs ? ref_lens[k] : hyp_len;
         if (!s)
             continue;
-        if (b->o.lowercase) {
-            kv_buf_clear(&b->sides[k]);
-            if (kv_py_lower(s, n, &b->sides[k]) != 0) {
-                snprintf(err, errlen, "lowercasing failed");
-                return -1;
-            }
-            s = b->sides[k].p ? b->sides[k].p : "";
-            n = b->sides[k].len;
+        if (side_text(b, k, &s, &n) != 0) {
+            snprintf(err, errlen, "lowercasing failed");
+            return -1;
         }
-        n = kv_rstrip_py(s, n);
         if (b->tok_kind == TOK_CHAR) {
             /* every code point but whitespace is a token: its id is itself */
-            if (nids + n + 1 > b->ids_cap) {
-                b->ids_cap = (nids + n + 1) * 2;
-                b->ids = kv_xrealloc(b->ids, b->ids_cap * sizeof *b->ids);
-            }
+            reserve_ids(b, nids + n + 1);
             for (size_t i = 0; i < n;) {
                 uint32_t cp = (unsigned char)s[i] < 0x80 ? (unsigned char)s[i++]
                                                          : kv_utf8_next(s, n, &i);
@@ -176,18 +350,19 @@ int kv_bleu_segment(kv_bleu *b, const char *hyp, size_t hyp_len, const char *con
             b->sides[k] = b->text;
             b->text = tmp;
         }
-        if (nids + count + 1 > b->ids_cap) {
-            b->ids_cap = (nids + count + 1) * 2;
-            b->ids = kv_xrealloc(b->ids, b->ids_cap * sizeof *b->ids);
-        }
-        for (size_t i = 0; i < count; i++)
-            b->ids[nids++] = kv_wt_id(&b->words, t, tn, b->spans[i].off, b->spans[i].len);
+        reserve_ids(b, nids + count + 1);
+        kv_symtab_ids(&b->syms, t, tn, b->spans, count, b->ids + nids);
+        nids += count;
     }
     tstart[sides] = nids;
     size_t ntok_total = nids;
-
-    memset(out, 0, sizeof *out);
     uint64_t hyp_len_tok = tstart[sides] - tstart[n_refs];
+
+    if (single && b->tok_kind != TOK_CHAR &&
+        words_single(b, b->ids + tstart[only], tstart[only + 1] - tstart[only],
+                     b->ids + tstart[n_refs], (size_t)hyp_len_tok, ref_syms, N, out))
+        return 0;
+
     kv_gc_begin(&b->gc, (ntok_total - (size_t)hyp_len_tok) * (size_t)N);
 
     /* references: per n-gram, the maximum count over references; the
@@ -208,11 +383,7 @@ int kv_bleu_segment(kv_bleu *b, const char *hyp, size_t hyp_len, const char *con
     /* hypothesis: clipped matches; totals are the number of positions */
     kv_gc_match_hyp(&b->gc, b->ids + tstart[n_refs], (size_t)hyp_len_tok, N, out->correct);
     kv_gc_end(&b->gc);
-    for (int n = 1; n <= N; n++)
-        out->total[n - 1] = hyp_len_tok >= (uint64_t)n ? hyp_len_tok - (uint64_t)n + 1 : 0;
-    out->sys_len = hyp_len_tok;
-    out->ref_len = best_len;
-
+    fill_lengths(out, hyp_len_tok, best_len, N);
     return 0;
 }
 

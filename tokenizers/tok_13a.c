@@ -77,7 +77,9 @@ static inline void push_span(kv_span **spans, size_t *cap, size_t *count, size_t
 
 /* Bytes the scan must look at: whitespace, pass-1 punctuation, '.', ',',
  * '-', and lead bytes of non-ASCII spaces. Everything else (letters, digits,
- * most of every non-ASCII character) just extends the current token. */
+ * most of every non-ASCII character) just extends the current token. With
+ * SSE2 the same set is tested as byte ranges (interesting16). */
+#if !defined(__SSE2__)
 static const unsigned char interesting[256] = {
     [0x09] = 1, [0x0A] = 1, [0x0B] = 1, [0x0C] = 1, [0x0D] = 1, [0x1C] = 1, [0x1D] = 1,
     [0x1E] = 1, [0x1F] = 1, [' '] = 1, ['!'] = 1, ['"'] = 1, ['#'] = 1, ['$'] = 1,
@@ -86,6 +88,88 @@ static const unsigned char interesting[256] = {
     ['@'] = 1, ['['] = 1, ['\\'] = 1, [']'] = 1, ['^'] = 1, ['_'] = 1, ['`'] = 1, ['{'] = 1,
     ['|'] = 1, ['}'] = 1, ['~'] = 1, [0xC2] = 1, [0xE1] = 1, [0xE2] = 1, [0xE3] = 1,
 };
+#endif
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+
+/* 0xFF in each byte of x that is in [lo, hi] (unsigned). */
+static inline __m128i in_range(__m128i x, unsigned char lo, unsigned char hi)
+{
+    __m128i t = _mm_sub_epi8(x, _mm_set1_epi8((char)lo));
+    return _mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8((char)(hi - lo))), t);
+}
+
+/* Bit k set when byte k of u[0..16) is `interesting` (the same set as the
+ * table, as ranges). */
+static inline unsigned interesting16(const unsigned char *u)
+{
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)u);
+    __m128i m = _mm_or_si128(in_range(x, 0x09, 0x0D), in_range(x, 0x1C, 0x2F));
+    m = _mm_andnot_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('\'')), m);
+    m = _mm_or_si128(m, in_range(x, 0x3A, 0x40));
+    m = _mm_or_si128(m, in_range(x, 0x5B, 0x60));
+    m = _mm_or_si128(m, in_range(x, 0x7B, 0x7E));
+    m = _mm_or_si128(m, in_range(x, 0xE1, 0xE3));
+    m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8((char)0xC2)));
+    return (unsigned)_mm_movemask_epi8(m);
+}
+#endif
+
+/*
+ * Positions of the interesting bytes, 64 at a time as a bit mask, so that
+ * finding the next one is a shift and a count of trailing zeros: a byte loop
+ * would mispredict its exit once per token, and a search from scratch at
+ * each token would put a vector load and classification on the path from
+ * one token to the next.
+ */
+typedef struct scanner {
+    const unsigned char *u;
+    size_t n;
+    size_t base;   /* bits describe u[base .. base + 64) */
+    uint64_t bits; /* bit k: u[base + k] is interesting (0 beyond n) */
+} scanner;
+
+static uint64_t interesting64(const unsigned char *u)
+{
+#if defined(__SSE2__)
+    return (uint64_t)interesting16(u) | (uint64_t)interesting16(u + 16) << 16 |
+           (uint64_t)interesting16(u + 32) << 32 | (uint64_t)interesting16(u + 48) << 48;
+#else
+    uint64_t m = 0;
+    for (unsigned k = 0; k < 64; k++)
+        m |= (uint64_t)interesting[u[k]] << k;
+    return m;
+#endif
+}
+
+static void scanner_fill(scanner *sc, size_t at)
+{
+    sc->base = at;
+    if (at + 64 <= sc->n) {
+        sc->bits = interesting64(sc->u + at);
+    } else {
+        unsigned char tail[64] = {0}; /* NUL is not interesting */
+        memcpy(tail, sc->u + at, sc->n - at);
+        sc->bits = interesting64(tail);
+    }
+}
+
+/* The first interesting byte at or after i (i >= the previous answer), or n. */
+static inline size_t scanner_next(scanner *sc, size_t i)
+{
+    for (;;) {
+        if (i - sc->base < 64) {
+            uint64_t m = sc->bits >> (i - sc->base);
+            if (m)
+                return i + (size_t)__builtin_ctzll(m);
+            i = sc->base + 64;
+        }
+        if (i >= sc->n)
+            return sc->n;
+        scanner_fill(sc, i);
+    }
+}
 
 size_t kv_tok_regexp_spans(const char *t, size_t n, bool padded, kv_span **spans, size_t *cap)
 {
@@ -93,18 +177,21 @@ size_t kv_tok_regexp_spans(const char *t, size_t n, bool padded, kv_span **spans
     size_t count = 0;
     size_t start = SIZE_MAX; /* start of the token being built */
     bool p2_prev = false, p3_prev = false; /* the previous byte's matches, if it was a D */
+    scanner sc = {u, n, 0, 0};
+    if (n)
+        scanner_fill(&sc, 0);
     for (size_t i = 0; i < n;) {
-        unsigned char c = u[i];
-        if (!interesting[c]) {
-            /* a plain byte: it extends (or starts) a token; skip its run */
+        size_t q = scanner_next(&sc, i);
+        if (q > i) {
+            /* plain bytes extend (or start) a token */
             if (start == SIZE_MAX)
                 start = i;
-            do
-                i++;
-            while (i < n && !interesting[u[i]]);
             p2_prev = p3_prev = false;
-            continue;
+            i = q;
+            if (i == n)
+                break;
         }
+        unsigned char c = u[i];
         unsigned char k = ascii_ws[c];
         if (k) {
             size_t w = 1;
