@@ -148,11 +148,26 @@ static void scanner_fill(scanner *sc, size_t at)
     sc->base = at;
     if (at + 64 <= sc->n) {
         sc->bits = interesting64(sc->u + at);
-    } else {
-        unsigned char tail[64] = {0}; /* NUL is not interesting */
-        memcpy(tail, sc->u + at, sc->n - at);
-        sc->bits = interesting64(tail);
+        return;
     }
+#if defined(__SSE2__)
+    if (sc->n >= 16) {
+        /* whole 16-byte chunks, then the 16 bytes that end the text, shifted
+         * into place (no bits beyond the end) */
+        uint64_t m = 0;
+        size_t k = 0;
+        for (; at + k + 16 <= sc->n; k += 16)
+            m |= (uint64_t)interesting16(sc->u + at + k) << k;
+        if (at + k < sc->n)
+            m |= (uint64_t)(interesting16(sc->u + sc->n - 16) >> (16 - (sc->n - at - k))) << k;
+        sc->bits = m;
+        return;
+    }
+#endif
+    unsigned char tail[64] = {0}; /* NUL is not interesting */
+    for (size_t k = 0; at + k < sc->n; k++)
+        tail[k] = sc->u[at + k];
+    sc->bits = interesting64(tail);
 }
 
 /* The first interesting byte at or after i (i >= the previous answer), or n. */
@@ -286,6 +301,53 @@ static void replace_all(const char *s, size_t n, const char *from, const char *t
     }
 }
 
+/* Whether Tokenizer13a's replacements change s[0..n): it holds "<skipped>",
+ * a line feed, or one of the four entities. When none of them is there,
+ * none can appear along the way either (each replacement only fires on its
+ * own pattern, and only "&amp;" makes a new '&'). One pass over the bytes
+ * for '<', '&' and '\n' (16 at a time with SSE2), then a look at each. */
+static bool needs_replacing(const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+    for (;;) {
+        size_t at;
+#if defined(__SSE2__)
+        unsigned m = 0;
+        if (i + 16 <= n) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(u + i));
+            __m128i h = _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('<')),
+                                     _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('&')),
+                                                  _mm_cmpeq_epi8(x, _mm_set1_epi8('\n'))));
+            m = (unsigned)_mm_movemask_epi8(h);
+            if (!m) {
+                i += 16;
+                continue;
+            }
+            at = i + (size_t)__builtin_ctz(m);
+        } else
+#endif
+        {
+            at = i;
+            while (at < n && u[at] != '<' && u[at] != '&' && u[at] != '\n')
+                at++;
+            if (at == n)
+                return false;
+        }
+        const char *p = s + at;
+        size_t left = n - at;
+        if (*p == '\n')
+            return true;
+        if (*p == '<' && left >= 9 && !memcmp(p, "<skipped>", 9))
+            return true;
+        if (*p == '&' && ((left >= 6 && !memcmp(p, "&quot;", 6)) ||
+                          (left >= 5 && !memcmp(p, "&amp;", 5)) ||
+                          (left >= 4 && (!memcmp(p, "&lt;", 4) || !memcmp(p, "&gt;", 4)))))
+            return true;
+        i = at + 1;
+    }
+}
+
 const char *kv_tok_13a_spans(const char *s, size_t n, kv_buf *scratch, kv_span **spans,
                              size_t *cap, size_t *count)
 {
@@ -296,9 +358,8 @@ const char *kv_tok_13a_spans(const char *s, size_t n, kv_buf *scratch, kv_span *
         {"&quot;", "\""}, {"&amp;", "&"}, {"&lt;", "<"}, {"&gt;", ">"}};
     const char *t = s;
     size_t tn = n;
-    bool lt = memchr(s, '<', n) != NULL, nl = memchr(s, '\n', n) != NULL;
-    bool amp = memchr(s, '&', n) != NULL;
-    if (lt || nl || amp) {
+    if (needs_replacing(s, n)) {
+        bool lt = memchr(s, '<', n) != NULL, nl = memchr(s, '\n', n) != NULL;
         kv_buf a = {0}, b = {0};
         kv_buf_put(&a, s, n);
         for (size_t k = 0; k < 3 && (lt || nl); k++) {

@@ -124,6 +124,55 @@ static void test_13a_matches_reference_regexps(void **state)
     kv_buf_free(&ref);
 }
 
+/* Tokenizer13a's replacements, then the passes: random lines built from the
+ * replacement patterns, pieces of them and other text, 0 to 60 pieces long
+ * (lines shorter and longer than the 16- and 64-byte scan blocks). The
+ * tokenizer skips the replacements when a line holds none of the patterns;
+ * this checks that both ways give the reference's tokens. */
+static void test_13a_replacements_random(void **state)
+{
+    (void)state;
+    static const char *const pieces[] = {
+        "<skipped>", "<skip", "ped>", "&quot;", "&amp;", "&lt;", "&gt;", "&", "amp;", "lt;",
+        "quot", "\n", "-\n", "-", "<", ">", "a", "Z9", " ", "서울", ".", ",", "'", "\"",
+        "abcdefghijklmnop", "0", "&amp;lt;", "<skip<skipped>ped>",
+    };
+    kv_buf in = {0}, ours = {0}, ref = {0};
+    for (int i = 0; i < 20000; i++) {
+        kv_buf_clear(&in);
+        size_t n = next_rand() % 61;
+        for (size_t k = 0; k < n; k++) {
+            const char *c = pieces[next_rand() % (sizeof pieces / sizeof pieces[0])];
+            kv_buf_put(&in, c, strlen(c));
+        }
+        kv_buf_put(&in, "", 0);
+        kv_buf_clear(&ours);
+        assert_int_equal(kv_tok_13a(in.p, in.len, 0, &ours), 0);
+        join_split(&ours);
+        /* the reference: str.replace in Tokenizer13a's order, then padding,
+         * the four passes and the whitespace join */
+        kv_buf_clear(&ref);
+        kv_buf_put(&ref, in.p, in.len);
+        re_sub("<skipped>", "", &ref);
+        re_sub("-\\n", "", &ref);
+        re_sub("\\n", " ", &ref);
+        re_sub("&quot;", "\"", &ref);
+        re_sub("&amp;", "&", &ref);
+        re_sub("&lt;", "<", &ref);
+        re_sub("&gt;", ">", &ref);
+        kv_buf padded = {0};
+        kv_buf_printf(&padded, " %.*s ", (int)ref.len, ref.p ? ref.p : "");
+        reference_regexp(&padded);
+        join_split(&padded);
+        if (strcmp(ours.p ? ours.p : "", padded.p ? padded.p : "") != 0)
+            fail_msg("13a(\"%s\") = \"%s\", reference \"%s\"", in.p, ours.p, padded.p);
+        kv_buf_free(&padded);
+    }
+    kv_buf_free(&in);
+    kv_buf_free(&ours);
+    kv_buf_free(&ref);
+}
+
 /* The same on a dense alphabet of the bytes the passes interact on: runs of
  * '.', ',', '-' and digits next to letters, Hangul, spaces and punctuation.
  * Also the zh-style unpadded scan through kv_tok_regexp_passes. */
@@ -212,6 +261,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_13a_matches_reference_regexps),
         cmocka_unit_test(test_13a_dense_punctuation),
+        cmocka_unit_test(test_13a_replacements_random),
         cmocka_unit_test(test_intl_matches_reference_regexps),
         cmocka_unit_test(test_hand_checked),
     };
