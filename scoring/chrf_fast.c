@@ -25,8 +25,9 @@ typedef struct wslot {
 } wslot;
 
 struct kv_chrf_fast {
-    /* BMP code point -> (stamp << 8) | dense id; stamp < 2^24 */
-    uint32_t *map;
+    /* BMP code point -> (stamp << 8) | dense id, stamp 1..255 (16 bits
+     * keep the table at 128 KiB, mostly cached) */
+    uint16_t *map;
     uint32_t stamp;
     uint32_t cp_of[256]; /* dense id -> code point */
     uint8_t *dense;      /* reference ids, then hypothesis ids */
@@ -102,64 +103,82 @@ static void grow(void **p, size_t *cap, size_t want, size_t size)
  * One side's UTF-8 becomes dense character ids (whitespace dropped), ids
  * being given in order of first appearance over the reference and then the
  * hypothesis; with `words`, the dense position of each str.split() word's
- * first character is recorded too. Returns false for anything but
- * well-formed 1- to 3-byte sequences. *D counts the ids given (it may pass
- * 256, then the ids are wrong and the caller gives up). */
+ * first character is recorded too. Only well-formed 1- to 3-byte sequences
+ * are taken. */
+
+/* Where decoding stands (locals of decode_side, shared with emit). */
+typedef struct dstate {
+    uint16_t *map;
+    uint32_t *cp_of;
+    uint8_t *out;
+    uint32_t *wst;
+    uint32_t st, d;
+    size_t k, w;
+    bool prev_sp;
+} dstate;
+
+/* Decodes the sequence starting with the bytes b0, b1, b2 (those past the
+ * text's end may be anything but must then not be needed): *len its length,
+ * returns the code point; *len = 0 when it is not for this path. */
+KV_INLINE uint32_t decode3(uint32_t b0, uint32_t b1, uint32_t b2, size_t *len)
+{
+    uint32_t c2 = ((b0 & 0x1F) << 6) | (b1 & 0x3F);
+    uint32_t c3 = ((b0 & 0x0F) << 12) | ((b1 & 0x3F) << 6) | (b2 & 0x3F);
+    bool one = b0 < 0x80;
+    bool two = (b0 - 0xC2u) < 0x1Eu && (b1 & 0xC0) == 0x80;
+    bool three = (b0 & 0xF0) == 0xE0 && (b1 & 0xC0) == 0x80 && (b2 & 0xC0) == 0x80 &&
+                 c3 >= 0x800 && (c3 - 0xD800u) >= 0x800u;
+    *len = one ? 1 : two ? 2 : three ? 3 : 0;
+    return one ? b0 : two ? c2 : c3;
+}
+
+/* One decoded code point: its dense id (whitespace takes none), and the
+ * word starts. */
+KV_INLINE void emit(dstate *ds, uint32_t cp, bool words)
+{
+    bool sp = py_space(cp);
+    uint16_t *e = &ds->map[cp];
+    uint32_t old = *e;
+    bool seen = (old & ~(uint32_t)0xFF) == ds->st;
+    uint32_t id = seen ? (old & 0xFF) : (ds->d & 0xFF);
+    *e = (uint16_t)(sp ? old : (ds->st | id));
+    ds->d += !seen & !sp;
+    ds->out[ds->k] = (uint8_t)id;
+    if (words) {
+        ds->cp_of[id] = cp;
+        ds->wst[ds->w] = (uint32_t)ds->k;
+        ds->w += !sp & ds->prev_sp;
+        ds->prev_sp = sp;
+    }
+    ds->k += !sp;
+}
+
+/* Decodes s[0..n) into out (and word starts into wst when `words`); *nout
+ * and *nw are the counts. *D counts the ids given (it may pass 256, then
+ * the ids are wrong and the caller gives up). Returns false when s holds
+ * anything but well-formed 1- to 3-byte sequences.
+ */
 KV_INLINE bool decode_side(kv_chrf_fast *f, const char *s, size_t n, uint8_t *out, size_t *nout,
                            uint32_t *wst, size_t *nw, uint32_t *D, bool words)
 {
-    uint32_t *map = f->map, *cp_of = f->cp_of;
-    const uint32_t st = f->stamp << 8;
-    uint32_t d = *D;
-    size_t k = 0, w = 0;
-    bool prev_sp = true;
+    dstate ds = {f->map, f->cp_of, out, wst, f->stamp << 8, *D, 0, 0, true};
+    const unsigned char *u = (const unsigned char *)s;
     for (size_t i = 0; i < n;) {
-        const unsigned char *u = (const unsigned char *)s + i;
-        uint32_t cp;
         size_t len;
-        if (n - i >= 3) {
-            uint32_t b0 = u[0], b1 = u[1], b2 = u[2];
-            uint32_t c2 = ((b0 & 0x1F) << 6) | (b1 & 0x3F);
-            uint32_t c3 = ((b0 & 0x0F) << 12) | ((b1 & 0x3F) << 6) | (b2 & 0x3F);
-            bool one = b0 < 0x80;
-            bool two = (b0 - 0xC2u) < 0x1Eu && (b1 & 0xC0) == 0x80;
-            bool three = (b0 & 0xF0) == 0xE0 && (b1 & 0xC0) == 0x80 && (b2 & 0xC0) == 0x80 &&
-                         c3 >= 0x800 && (c3 - 0xD800u) >= 0x800u;
-            if (!(one | two | three))
-                return false;
-            cp = one ? b0 : two ? c2 : c3;
-            len = one ? 1 : two ? 2 : 3;
-        } else if (u[0] < 0x80) {
-            cp = u[0];
-            len = 1;
-        } else if (n - i == 2 && (u[0] - 0xC2u) < 0x1Eu && (u[1] & 0xC0) == 0x80) {
-            cp = ((u[0] & 0x1Fu) << 6) | (u[1] & 0x3Fu);
-            len = 2;
-        } else {
+        uint32_t cp;
+        if (n - i >= 3)
+            cp = decode3(u[i], u[i + 1], u[i + 2], &len);
+        else
+            cp = decode3(u[i], n - i >= 2 ? u[i + 1] : 0, 0, &len);
+        if (len == 0 || len > n - i)
             return false;
-        }
         i += len;
-        bool sp = py_space(cp);
-        uint32_t *e = &map[cp];
-        uint32_t old = *e;
-        bool seen = (old & ~(uint32_t)0xFF) == st;
-        uint32_t id = seen ? (old & 0xFF) : (d & 0xFF);
-        /* whitespace takes no id */
-        *e = sp ? old : (st | id);
-        d += !seen & !sp;
-        out[k] = (uint8_t)id;
-        if (words) {
-            cp_of[id] = cp;
-            wst[w] = (uint32_t)k;
-            w += !sp & prev_sp;
-            prev_sp = sp;
-        }
-        k += !sp;
+        emit(&ds, cp, words);
     }
-    *nout = k;
+    *nout = ds.k;
     if (words)
-        *nw = w;
-    *D = d;
+        *nw = ds.w;
+    *D = ds.d;
     return true;
 }
 
@@ -372,7 +391,7 @@ bool kv_chrf_fast_pair(kv_chrf_fast *f, const kv_chrf_opts *o, const char *ref, 
         return false;
     if (!f->map)
         f->map = kv_xcalloc(0x10000, sizeof *f->map);
-    if (++f->stamp >= (1u << 24)) {
+    if (++f->stamp >= 256) {
         memset(f->map, 0, 0x10000 * sizeof *f->map);
         f->stamp = 1;
     }

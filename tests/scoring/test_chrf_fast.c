@@ -239,7 +239,7 @@ typedef struct words {
 
 static void make_words(words *ws, int pool, bool long_words)
 {
-    static const char punct[] = ".,!?\"'()[]-:;";
+    static const char punct[] = ".,!?\"'()[]-:;_@`{}~#$%&*+/<=>^|\\";
     ws->n = 3 + rnd(20);
     for (size_t k = 0; k < ws->n; k++) {
         kv_buf *b = &ws->w[k];
