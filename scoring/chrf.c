@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "scoring/chrf_fast.h"
 #include "scoring/wordtab.h"
 #include "src/text.h"
 
@@ -47,6 +48,9 @@ struct kv_chrf {
     size_t dense_cap;
     uint32_t cnt1[256];
     uint32_t cnt2[64 * 64];
+    /* single-reference pairs (scoring/chrf_fast.h) */
+    kv_chrf_fast *fast;
+    bool force_general;
 };
 
 kv_chrf_opts kv_chrf_defaults(void)
@@ -62,6 +66,7 @@ kv_chrf *kv_chrf_new(const kv_chrf_opts *o)
         return NULL;
     kv_chrf *c = kv_xcalloc(1, sizeof *c);
     c->o = *o;
+    c->fast = kv_chrf_fast_new();
     return c;
 }
 
@@ -81,6 +86,7 @@ void kv_chrf_free(kv_chrf *c)
     free(c->ids);
     free(c->dmap);
     free(c->dense);
+    kv_chrf_fast_free(c->fast);
     free(c);
 }
 
@@ -656,11 +662,48 @@ static void count_pair(kv_chrf *c, bool words, const uint32_t *ref, size_t RL, c
     }
 }
 
+void kv_chrf_force_general(kv_chrf *c, bool on)
+{
+    c->force_general = on;
+}
+
+/* One reference: the fast path of scoring/chrf_fast.h, when it takes the
+ * pair (false: nothing written). */
+static bool single_pair(kv_chrf *c, const char *hyp, size_t hyp_len, const char *ref,
+                        size_t ref_len, kv_chrf_stats *out)
+{
+    if (c->o.lowercase) {
+        kv_buf_clear(&c->lower);
+        if (kv_py_lower(ref, ref_len, &c->lower) != 0)
+            return false;
+        size_t mid = c->lower.len;
+        if (kv_py_lower(hyp, hyp_len, &c->lower) != 0)
+            return false;
+        ref = c->lower.p;
+        ref_len = mid;
+        hyp = c->lower.p + mid;
+        hyp_len = c->lower.len - mid;
+    }
+    uint64_t v[3 * KV_CHRF_MAX_ORDER] = {0};
+    if (!kv_chrf_fast_pair(c->fast, &c->o, ref, ref_len, hyp, hyp_len, v))
+        return false;
+    /* no reference n-gram of an order: its hypothesis count is reported as 0 */
+    for (int i = 0; i < c->o.char_order + c->o.word_order; i++)
+        if (v[3 * i + 1] == 0)
+            v[3 * i] = 0;
+    memset(out, 0, sizeof *out);
+    memcpy(out->v, v, sizeof v);
+    return true;
+}
+
 int kv_chrf_segment(kv_chrf *c, const char *hyp, size_t hyp_len, const char *const *refs,
                     const size_t *ref_lens, size_t n_refs, kv_chrf_stats *out, char *err,
                     size_t errlen)
 {
     const int NC = c->o.char_order, NW = c->o.word_order, orders = NC + NW;
+    if (n_refs == 1 && refs[0] && hyp && !c->o.whitespace && !c->force_general &&
+        single_pair(c, hyp, hyp_len, refs[0], ref_lens[0], out))
+        return 0;
     size_t sides = n_refs + 1;
     if (c->sides_cap < sides) {
         c->sides = kv_xrealloc(c->sides, sides * sizeof *c->sides);
