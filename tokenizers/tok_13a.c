@@ -186,7 +186,10 @@ static inline size_t scanner_next(scanner *sc, size_t i)
     }
 }
 
-size_t kv_tok_regexp_spans(const char *t, size_t n, bool padded, kv_span **spans, size_t *cap)
+/* kv_tok_regexp_spans one byte of interest at a time (lines too long for
+ * regexp_spans_masks, and builds without SSE2). */
+static size_t regexp_spans_scan(const char *t, size_t n, bool padded, kv_span **spans,
+                                size_t *cap)
 {
     const unsigned char *u = (const unsigned char *)t;
     size_t count = 0;
@@ -255,6 +258,217 @@ size_t kv_tok_regexp_spans(const char *t, size_t n, bool padded, kv_span **spans
     if (start != SIZE_MAX)
         push_span(spans, cap, &count, start, n - start);
     return count;
+}
+
+#if defined(__SSE2__)
+/* Longest line, in 64-byte blocks, that regexp_spans_masks takes. */
+#define MASK_BLOCKS 64
+
+/* The byte classes of 16 bytes as bit masks. */
+typedef struct cls16 {
+    unsigned ws;   /* ASCII whitespace */
+    unsigned p1;   /* pass-1 punctuation (the space aside) */
+    unsigned d;    /* '.' ',' */
+    unsigned dig;  /* 0-9 */
+    unsigned dash; /* '-' */
+    unsigned cand; /* C2 E1 E2 E3: may start a non-ASCII space */
+} cls16;
+
+static inline void classify16(__m128i x, cls16 *c)
+{
+    __m128i ws = _mm_or_si128(in_range(x, 0x09, 0x0D),
+                              _mm_or_si128(in_range(x, 0x1C, 0x1F), _mm_cmpeq_epi8(x, _mm_set1_epi8(' '))));
+    __m128i p1 = _mm_or_si128(in_range(x, 0x21, 0x26), in_range(x, 0x28, 0x2B));
+    p1 = _mm_or_si128(p1, _mm_cmpeq_epi8(x, _mm_set1_epi8('/')));
+    p1 = _mm_or_si128(p1, in_range(x, 0x3A, 0x40));
+    p1 = _mm_or_si128(p1, in_range(x, 0x5B, 0x60));
+    p1 = _mm_or_si128(p1, in_range(x, 0x7B, 0x7E));
+    __m128i d = _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('.')),
+                             _mm_cmpeq_epi8(x, _mm_set1_epi8(',')));
+    __m128i cand = _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8((char)0xC2)), in_range(x, 0xE1, 0xE3));
+    c->ws = (unsigned)_mm_movemask_epi8(ws);
+    c->p1 = (unsigned)_mm_movemask_epi8(p1);
+    c->d = (unsigned)_mm_movemask_epi8(d);
+    c->dig = (unsigned)_mm_movemask_epi8(in_range(x, '0', '9'));
+    c->dash = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('-')));
+    c->cand = (unsigned)_mm_movemask_epi8(cand);
+}
+
+/* Byte length of the non-ASCII Python space at u[i] (a C2, E1, E2 or E3
+ * byte), or 0: U+0085, U+00A0, U+1680, U+2000..U+200A, U+2028, U+2029,
+ * U+202F, U+205F, U+3000. A lead byte always starts a character, so the
+ * byte patterns decide as decoding would. */
+static inline size_t wide_space(const unsigned char *u, size_t n, size_t i)
+{
+    unsigned c = u[i];
+    if (c == 0xC2)
+        return n - i >= 2 && (u[i + 1] == 0x85 || u[i + 1] == 0xA0) ? 2 : 0;
+    if (n - i < 3)
+        return 0;
+    unsigned b = u[i + 1], e = u[i + 2];
+    if (c == 0xE1)
+        return b == 0x9A && e == 0x80 ? 3 : 0;
+    if (c == 0xE3)
+        return b == 0x80 && e == 0x80 ? 3 : 0;
+    if (b == 0x80)
+        return (e >= 0x80 && e <= 0x8A) || e == 0xA8 || e == 0xA9 || e == 0xAF ? 3 : 0;
+    return b == 0x81 && e == 0x9F ? 3 : 0;
+}
+
+/*
+ * kv_tok_regexp_spans for lines of up to MASK_BLOCKS * 64 bytes, from bit
+ * masks: the bytes are classified 16 at a time, the bytes that stand alone
+ * are found with shifts (a '.' or ',' whose neighbour is not a digit, a
+ * '-' after a digit, pass-1 punctuation), runs of consecutive '.' ','
+ * (whose rules chain from one to the next) one by one as in the scan, and
+ * the tokens are then read off the masks with counts of trailing zeros.
+ */
+static size_t regexp_spans_masks(const char *t, size_t n, bool padded, kv_span **spans,
+                                 size_t *cap)
+{
+    const unsigned char *u = (const unsigned char *)t;
+    size_t nw = (n + 63) / 64;
+    uint64_t ws[MASK_BLOCKS + 1], p1[MASK_BLOCKS], d[MASK_BLOCKS], dig[MASK_BLOCKS + 1],
+        dash[MASK_BLOCKS], cand[MASK_BLOCKS];
+    for (size_t w = 0; w < nw; w++) {
+        uint64_t m[6] = {0, 0, 0, 0, 0, 0};
+        for (size_t k = 0; k < 64; k += 16) {
+            size_t at = 64 * w + k;
+            if (at >= n)
+                break;
+            __m128i x;
+            unsigned keep = 0xFFFF;
+            if (at + 16 <= n) {
+                x = _mm_loadu_si128((const __m128i *)(const void *)(u + at));
+            } else if (n >= 16) {
+                /* the 16 bytes that end the line, shifted into place */
+                size_t r = n - at;
+                unsigned char buf[32] = {0};
+                _mm_storeu_si128((__m128i *)(void *)buf,
+                                 _mm_loadu_si128((const __m128i *)(const void *)(u + n - 16)));
+                x = _mm_loadu_si128((const __m128i *)(const void *)(buf + 16 - r));
+                keep = (1u << r) - 1;
+            } else {
+                unsigned char buf[16] = {0};
+                for (size_t q = 0; at + q < n; q++)
+                    buf[q] = u[at + q];
+                x = _mm_loadu_si128((const __m128i *)(const void *)buf);
+                keep = (1u << (n - at)) - 1;
+            }
+            cls16 c;
+            classify16(x, &c);
+            m[0] |= (uint64_t)(c.ws & keep) << k;
+            m[1] |= (uint64_t)(c.p1 & keep) << k;
+            m[2] |= (uint64_t)(c.d & keep) << k;
+            m[3] |= (uint64_t)(c.dig & keep) << k;
+            m[4] |= (uint64_t)(c.dash & keep) << k;
+            m[5] |= (uint64_t)(c.cand & keep) << k;
+        }
+        ws[w] = m[0];
+        p1[w] = m[1];
+        d[w] = m[2];
+        dig[w] = m[3];
+        dash[w] = m[4];
+        cand[w] = m[5];
+    }
+    ws[nw] = dig[nw] = 0;
+    /* non-ASCII spaces: their bytes are whitespace (a character may run
+     * into the next block) */
+    for (size_t w = 0; w < nw; w++) {
+        for (uint64_t c = cand[w]; c; c &= c - 1) {
+            size_t i = 64 * w + (size_t)__builtin_ctzll(c);
+            size_t len = wide_space(u, n, i);
+            for (size_t q = 0; q < len; q++)
+                ws[(i + q) >> 6] |= (uint64_t)1 << ((i + q) & 63);
+        }
+    }
+    /* alone[w]: the bytes that are tokens by themselves; plain[w]: the
+     * other bytes of tokens */
+    uint64_t alone[MASK_BLOCKS + 1], plain[MASK_BLOCKS + 1];
+    uint64_t carry_dig = 0, carry_d = 0;
+    for (size_t w = 0; w < nw; w++) {
+        uint64_t live = n - 64 * w >= 64 ? ~(uint64_t)0 : (((uint64_t)1 << (n - 64 * w)) - 1);
+        uint64_t prev_dig = dig[w] << 1 | carry_dig, next_dig = dig[w] >> 1 | dig[w + 1] << 63;
+        uint64_t prev_d = d[w] << 1 | carry_d;
+        carry_dig = dig[w] >> 63;
+        carry_d = d[w] >> 63;
+        /* a byte before the first / after the last one is the padding
+         * space when padded, else nothing */
+        uint64_t has_prev = ~(uint64_t)0, has_next = live;
+        if (w == 0 && !padded)
+            has_prev &= ~(uint64_t)1;
+        if (!padded && n - 64 * w <= 64)
+            has_next &= ~((uint64_t)1 << (n - 1 - 64 * w));
+        else if (padded && n - 64 * w <= 64)
+            has_next |= (uint64_t)1 << (n - 1 - 64 * w);
+        /* a '.' or ',' after a byte that is not one: pass 2 takes it when
+         * its neighbour before is not a digit, pass 3 when the one after
+         * is not */
+        uint64_t d_first = d[w] & ~prev_d;
+        uint64_t a = d_first & ((has_prev & ~prev_dig) | (has_next & ~next_dig));
+        a |= p1[w] | (dash[w] & prev_dig); /* no digit before byte 0 */
+        alone[w] = a;
+        plain[w] = live & ~ws[w] & ~a;
+    }
+    /* runs of '.' ',' after the first: the scan's chained rules */
+    for (size_t w = 0; w < nw; w++) {
+        uint64_t prev_d = d[w] << 1 | (w ? d[w - 1] >> 63 : 0);
+        uint64_t next_d = d[w] >> 1 | (w + 1 < nw ? d[w + 1] << 63 : 0);
+        uint64_t follow = d[w] & ~prev_d & next_d; /* first of a run of two or more */
+        for (; follow; follow &= follow - 1) {
+            size_t i = 64 * w + (size_t)__builtin_ctzll(follow);
+            bool p2_prev = false, p3_prev = false;
+            for (size_t j = i; j < n && is_d(u[j]); j++) {
+                bool has_prev = j > 0 || padded;
+                unsigned char prev = j > 0 ? u[j - 1] : ' ';
+                bool has_next = j + 1 < n || padded;
+                unsigned char next = j + 1 < n ? u[j + 1] : ' ';
+                bool p2 = has_prev && !is_digit(prev) && !(is_d(prev) && j > 0 && p2_prev);
+                bool consumed = j > 0 && is_d(prev) && !p2 && !p2_prev && p3_prev;
+                bool p3 = (p2 || (has_next && !is_digit(next))) && !consumed;
+                uint64_t b = (uint64_t)1 << (j & 63);
+                if (p2 || p3) {
+                    alone[j >> 6] |= b;
+                    plain[j >> 6] &= ~b;
+                } else {
+                    alone[j >> 6] &= ~b;
+                    plain[j >> 6] |= b;
+                }
+                p2_prev = p2;
+                p3_prev = p3;
+            }
+        }
+    }
+    alone[nw] = plain[nw] = 0;
+    /* the tokens: every alone byte, and every run of plain bytes */
+    size_t count = 0;
+    for (size_t w = 0; w < nw; w++) {
+        uint64_t starts = alone[w] | (plain[w] & ~(plain[w] << 1 | (w ? plain[w - 1] >> 63 : 0)));
+        for (; starts; starts &= starts - 1) {
+            size_t i = 64 * w + (size_t)__builtin_ctzll(starts);
+            /* a run of plain bytes ends at the first byte that is not
+             * plain; an alone byte (not plain itself) "ends" where it
+             * starts and is one byte long: no branch between the two */
+            size_t q = w;
+            uint64_t z = ~plain[q] & (~(uint64_t)0 << (i & 63));
+            while (!z)
+                z = ~plain[++q];
+            size_t end = 64 * q + (size_t)__builtin_ctzll(z);
+            end = end < n ? end : n;
+            push_span(spans, cap, &count, i, end - i + (end == i));
+        }
+    }
+    return count;
+}
+#endif
+
+size_t kv_tok_regexp_spans(const char *t, size_t n, bool padded, kv_span **spans, size_t *cap)
+{
+#if defined(__SSE2__)
+    if (n > 0 && n <= MASK_BLOCKS * 64)
+        return regexp_spans_masks(t, n, padded, spans, cap);
+#endif
+    return regexp_spans_scan(t, n, padded, spans, cap);
 }
 
 static void join_spans(const char *t, const kv_span *spans, size_t k, kv_buf *out)
