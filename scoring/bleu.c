@@ -7,6 +7,7 @@
 
 #include "scoring/ngram.h"
 #include "scoring/symtab.h"
+#include "scoring/trie.h"
 #include "src/text.h"
 
 enum tok_kind { TOK_GENERIC, TOK_13A, TOK_CHAR };
@@ -27,7 +28,7 @@ struct kv_bleu {
     size_t ids_cap;
     kv_symtab syms;        /* token bytes -> ids, per segment */
     kv_gram_counter gc;    /* n-gram matching, any number of references */
-    kv_gram_single gs;     /* n-gram matching, one reference, small ids */
+    kv_trie trie;          /* n-gram matching, one reference, small ids (scoring/trie.h) */
     uint8_t *small;        /* small ids: reference, pad, hypothesis, pad */
     size_t small_cap;
     uint32_t *cpmap;       /* tok char: BMP code point -> cpstamp << 8 | small id */
@@ -72,7 +73,7 @@ void kv_bleu_free(kv_bleu *b)
     free(b->ids);
     kv_symtab_free(&b->syms);
     kv_gc_free(&b->gc);
-    kv_gs_free(&b->gs);
+    kv_trie_free(&b->trie);
     free(b->small);
     free(b->cpmap);
     free(b);
@@ -128,13 +129,18 @@ static void reserve_ids(kv_bleu *b, size_t need)
 
 static uint8_t *reserve_small(kv_bleu *b, size_t need)
 {
-    if (need > b->small_cap) {
-        b->small_cap = need * 2;
+    if (need + 1 > b->small_cap) { /* never NULL, even for empty sides */
+        b->small_cap = (need + 1) * 2;
         free(b->small);
         b->small = kv_xcalloc(b->small_cap, 1);
     }
     return b->small;
 }
+
+/* One reference (the common case) is counted by kv_trie_match over byte
+ * ids: the reference's symbols are 1..D, D + 1 stands for every symbol no
+ * reference has (its n-grams can match nothing), so D is at most 254. */
+#define SMALL_MAX_SYMBOLS 254
 
 /* Python whitespace among ASCII bytes. */
 static const unsigned char ascii_space[128] = {
@@ -144,11 +150,11 @@ static const unsigned char ascii_space[128] = {
 
 /*
  * The char tokens (code points but whitespace) of s[0..n) as small dense ids
- * (see kv_gs_match): a reference (add = true) gives new code points the ids
+ * (see SMALL_MAX_SYMBOLS): a reference (add = true) gives new code points the ids
  * D + 1, D + 2 …; a hypothesis looks them up, D + 1 standing for every code
  * point no reference has. Returns the count, or SIZE_MAX when the side does
  * not fit the small ids (a code point beyond the BMP, more than
- * KV_GS_MAX_SYMBOLS distinct ones).
+ * SMALL_MAX_SYMBOLS distinct ones).
  */
 static size_t char_dense(kv_bleu *b, const char *s, size_t n, bool add, unsigned *D,
                          uint8_t *out)
@@ -191,7 +197,7 @@ static size_t char_dense(kv_bleu *b, const char *s, size_t n, bool add, unsigned
         }
         out[k++] = (uint8_t)id;
     }
-    if (d > KV_GS_MAX_SYMBOLS)
+    if (d > SMALL_MAX_SYMBOLS)
         return SIZE_MAX;
     *D = d;
     return k;
@@ -215,24 +221,21 @@ static int char_single(kv_bleu *b, size_t r, const char *ref, size_t ref_len, si
 {
     if (side_text(b, r, &ref, &ref_len) != 0 || side_text(b, h, &hyp, &hyp_len) != 0)
         return -1;
-    if (ref_len > KV_GS_MAX_LEN || hyp_len > KV_GS_MAX_LEN) /* bytes bound the tokens */
-        return 1;
     if (!b->cpmap)
         b->cpmap = kv_xcalloc(0x10000, sizeof *b->cpmap);
     if (++b->cpstamp >= (1u << 24)) {
         memset(b->cpmap, 0, 0x10000 * sizeof *b->cpmap);
         b->cpstamp = 1;
     }
-    uint8_t *rd = reserve_small(b, ref_len + hyp_len + 2 * KV_GS_PAD);
+    uint8_t *rd = reserve_small(b, ref_len + hyp_len); /* bytes bound the tokens */
     unsigned D = 0;
     size_t RL = char_dense(b, ref, ref_len, true, &D, rd);
     if (RL == SIZE_MAX)
         return 1;
-    memset(rd + RL, 0, KV_GS_PAD);
-    uint8_t *hd = rd + RL + KV_GS_PAD;
+    uint8_t *hd = rd + RL;
     size_t HL = char_dense(b, hyp, hyp_len, false, &D, hd);
-    memset(hd + HL, 0, KV_GS_PAD);
-    kv_gs_match(&b->gs, rd, RL, hd, HL, D, N, out->correct);
+    if (!kv_trie_match(&b->trie, rd, RL, hd, HL, (size_t)D + 2, N, false, out->correct))
+        return 1;
     fill_lengths(out, HL, RL, N);
     return 0;
 }
@@ -243,17 +246,16 @@ static int char_single(kv_bleu *b, size_t r, const char *ref, size_t ref_len, si
 static bool words_single(kv_bleu *b, const uint32_t *ref, size_t RL, const uint32_t *hyp,
                          size_t HL, unsigned D, int N, kv_bleu_stats *out)
 {
-    if (D > KV_GS_MAX_SYMBOLS || RL > KV_GS_MAX_LEN || HL > KV_GS_MAX_LEN)
+    if (D > SMALL_MAX_SYMBOLS)
         return false;
-    uint8_t *rd = reserve_small(b, RL + HL + 2 * KV_GS_PAD);
-    uint8_t *hd = rd + RL + KV_GS_PAD;
+    uint8_t *rd = reserve_small(b, RL + HL);
+    uint8_t *hd = rd + RL;
     for (size_t i = 0; i < RL; i++)
         rd[i] = (uint8_t)(ref[i] + 1);
-    memset(rd + RL, 0, KV_GS_PAD);
     for (size_t i = 0; i < HL; i++)
         hd[i] = (uint8_t)((hyp[i] < D ? hyp[i] : D) + 1);
-    memset(hd + HL, 0, KV_GS_PAD);
-    kv_gs_match(&b->gs, rd, RL, hd, HL, D, N, out->correct);
+    if (!kv_trie_match(&b->trie, rd, RL, hd, HL, (size_t)D + 2, N, false, out->correct))
+        return false;
     fill_lengths(out, HL, RL, N);
     return true;
 }
@@ -283,7 +285,7 @@ int kv_bleu_segment(kv_bleu *b, const char *hyp, size_t hyp_len, const char *con
         b->tstart = kv_xrealloc(b->tstart, (sides + 1) * sizeof *b->tstart);
     }
     memset(out, 0, sizeof *out);
-    bool single = present == 1 && N <= KV_GS_MAX_ORDER;
+    bool single = present == 1;
     if (single && b->tok_kind == TOK_CHAR) {
         int rc = char_single(b, only, refs[only], ref_lens[only], n_refs, hyp, hyp_len, N, out);
         if (rc == 0)

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "scoring/trie.h"
 #include "src/buf.h"
 #include "src/text.h"
 
@@ -39,16 +40,7 @@ struct kv_chrf_fast {
     wslot *wtab;
     size_t wtab_cap;
     uint32_t wgen;
-    /* the trie: T[node * width + symbol] = child node, 0 = none; all zero
-     * between pairs (the entries set are listed in `touched`) */
-    uint16_t *T;
-    size_t T_cap;
-    uint32_t *touched;
-    size_t touched_cap;
-    uint32_t *cnt; /* per node: reference occurrences not matched yet */
-    size_t cnt_cap;
-    uint16_t *ids; /* per position: node of its n-gram of the current order */
-    size_t ids_cap;
+    kv_trie trie; /* n-gram counting (scoring/trie.h) */
 };
 
 kv_chrf_fast *kv_chrf_fast_new(void)
@@ -65,10 +57,7 @@ void kv_chrf_fast_free(kv_chrf_fast *f)
     free(f->wst);
     free(f->wsym);
     free(f->wtab);
-    free(f->T);
-    free(f->touched);
-    free(f->cnt);
-    free(f->ids);
+    kv_trie_free(&f->trie);
     free(f);
 }
 
@@ -87,15 +76,6 @@ KV_INLINE bool py_space(uint32_t cp)
     if (cp - 0x85u <= 0x3000u - 0x85u)
         sp = kv_is_py_space(cp);
     return sp;
-}
-
-static void grow(void **p, size_t *cap, size_t want, size_t size)
-{
-    if (*cap >= want)
-        return;
-    *cap = want + want / 2;
-    free(*p);
-    *p = kv_xmalloc(*cap * size);
 }
 
 /* ---- decoding ----------------------------------------------------------
@@ -182,117 +162,7 @@ KV_INLINE bool decode_side(kv_chrf_fast *f, const char *s, size_t n, uint8_t *ou
     return true;
 }
 
-/* ---- counting ----------------------------------------------------------
- *
- * match[n-1] for the orders n = 1..N of reference symbols r[0..RL) against
- * hypothesis symbols h[0..HL) (bytes, or 16-bit when `wide`), symbols being
- * < W. Reference n-grams become trie nodes: order 1 is node 1 + symbol, a
- * longer n-gram the child of its (n-1)-gram's node for its last symbol.
- * Node 0 means "in no reference"; its row stays all zero, so a hypothesis
- * n-gram whose prefix is in no reference falls to 0 again without a test.
- *
- * A common prefix of P symbols and a common suffix of S symbols hold the
- * same n-grams on both sides; those match each other (min(a + b, a + c) =
- * a + min(b, c)) and are only counted. The last N - 1 positions of the
- * prefix are still walked (without counting) for the identities of the
- * longer n-grams that start there.
- *
- * Returns false, having changed nothing, when the trie would need more
- * than 2^16 nodes. */
-KV_INLINE bool count_trie(kv_chrf_fast *f, const void *r, size_t RL, const void *h, size_t HL,
-                          size_t W, int N, bool wide, uint64_t *match)
-{
-#define SYM(a, i) (wide ? (size_t)((const uint16_t *)(a))[i] : (size_t)((const uint8_t *)(a))[i])
-    const size_t NN = (size_t)N;
-    for (int n = 0; n < N; n++)
-        match[n] = 0;
-    if (RL == 0 || HL == 0)
-        return true;
-    size_t m = RL < HL ? RL : HL;
-    size_t P = 0;
-    while (P < m && SYM(r, P) == SYM(h, P))
-        P++;
-    size_t S = 0;
-    while (S < m - P && SYM(r, RL - 1 - S) == SYM(h, HL - 1 - S))
-        S++;
-    size_t lo = P >= NN ? P - NN + 1 : 0;
-    size_t nodes = 1 + W + (NN - 1) * (RL - lo);
-    if (nodes > 0xFFFF)
-        return false;
-    if (f->T_cap < nodes * W) {
-        free(f->T);
-        f->T_cap = nodes * W;
-        f->T = kv_xcalloc(f->T_cap, sizeof *f->T);
-    }
-    grow((void **)&f->touched, &f->touched_cap, nodes, sizeof *f->touched);
-    if (f->cnt_cap < nodes) {
-        free(f->cnt);
-        f->cnt_cap = nodes + nodes / 2;
-        f->cnt = kv_xcalloc(f->cnt_cap, sizeof *f->cnt);
-    }
-    grow((void **)&f->ids, &f->ids_cap, (RL > HL ? RL : HL) + 1, sizeof *f->ids);
-    uint16_t *T = f->T, *ids = f->ids;
-    uint32_t *cnt = f->cnt, *touched = f->touched;
-    uint32_t next = (uint32_t)W + 1, nt = 0;
-
-    for (size_t n = 1; n <= NN && n <= RL; n++) {
-        size_t from = P >= n ? P - n + 1 : 0;
-        size_t hi = RL - n + 1 < RL - S ? RL - n + 1 : RL - S;
-        if (n == 1) {
-            for (size_t i = lo; i < hi; i++) {
-                uint32_t id = 1 + (uint32_t)SYM(r, i);
-                ids[i] = (uint16_t)id;
-                cnt[id] += i >= from;
-            }
-            continue;
-        }
-        for (size_t i = lo; i < hi; i++) {
-            uint32_t at = (uint32_t)(ids[i] * W + SYM(r, i + n - 1));
-            uint32_t id = T[at];
-            bool fresh = id == 0;
-            id = fresh ? next : id;
-            T[at] = (uint16_t)id;
-            touched[nt] = at;
-            nt += fresh;
-            next += fresh;
-            ids[i] = (uint16_t)id;
-            cnt[id] += i >= from;
-        }
-    }
-    for (size_t n = 1; n <= NN && n <= HL && n <= RL; n++) {
-        size_t from = P >= n ? P - n + 1 : 0;
-        size_t hi = HL - n + 1 < HL - S ? HL - n + 1 : HL - S;
-        uint64_t got = (P >= n ? P - n + 1 : 0) + (S >= n ? S - n + 1 : 0);
-        size_t mid = from < hi ? from : hi;
-        if (n == 1) {
-            for (size_t i = lo; i < mid; i++)
-                ids[i] = (uint16_t)(1 + SYM(h, i));
-            for (size_t i = mid; i < hi; i++) {
-                uint32_t id = 1 + (uint32_t)SYM(h, i);
-                ids[i] = (uint16_t)id;
-                uint32_t t = cnt[id] > 0;
-                cnt[id] -= t;
-                got += t;
-            }
-        } else {
-            for (size_t i = lo; i < mid; i++)
-                ids[i] = T[ids[i] * W + SYM(h, i + n - 1)];
-            for (size_t i = mid; i < hi; i++) {
-                uint32_t id = T[ids[i] * W + SYM(h, i + n - 1)];
-                ids[i] = (uint16_t)id;
-                uint32_t t = cnt[id] > 0;
-                cnt[id] -= t;
-                got += t;
-            }
-        }
-        match[n - 1] = got;
-    }
-    for (uint32_t k = 0; k < nt; k++)
-        T[touched[k]] = 0;
-    memset(cnt, 0, next * sizeof *cnt);
-    return true;
-#undef SYM
-}
+/* ---- counting: scoring/trie.h ---- */
 
 /* ---- words (chrF++) ----------------------------------------------------
  *
@@ -396,9 +266,9 @@ bool kv_chrf_fast_pair(kv_chrf_fast *f, const kv_chrf_opts *o, const char *ref, 
         f->stamp = 1;
     }
     size_t total = ref_len + hyp_len;
-    grow((void **)&f->dense, &f->dense_cap, total + 2 * SLACK, 1);
+    kv_grow_scratch((void **)&f->dense, &f->dense_cap, total + 2 * SLACK, 1);
     if (words)
-        grow((void **)&f->wst, &f->wst_cap, total + 2, sizeof *f->wst);
+        kv_grow_scratch((void **)&f->wst, &f->wst_cap, total + 2, sizeof *f->wst);
     uint8_t *dr = f->dense, *dh;
     uint32_t *wr = f->wst, *wh;
     size_t RL, HL, nwr = 0, nwh = 0;
@@ -418,7 +288,7 @@ bool kv_chrf_fast_pair(kv_chrf_fast *f, const kv_chrf_opts *o, const char *ref, 
 
     uint64_t match[KV_CHRF_MAX_ORDER];
     if (NC > 0) {
-        if (!count_trie(f, dr, RL, dh, HL, D, NC, false, match))
+        if (!kv_trie_match(&f->trie, dr, RL, dh, HL, D, NC, false, match))
             return false;
         for (int n = 1; n <= NC; n++) {
             size_t nn = (size_t)n;
@@ -431,7 +301,7 @@ bool kv_chrf_fast_pair(kv_chrf_fast *f, const kv_chrf_opts *o, const char *ref, 
         return true;
 
     /* at most two words per str.split() word */
-    grow((void **)&f->wsym, &f->wsym_cap, 2 * (nwr + nwh) + 1, sizeof *f->wsym);
+    kv_grow_scratch((void **)&f->wsym, &f->wsym_cap, 2 * (nwr + nwh) + 1, sizeof *f->wsym);
     size_t want = 64;
     unsigned bits = 6;
     while (want < 4 * nwr) {
@@ -450,7 +320,7 @@ bool kv_chrf_fast_pair(kv_chrf_fast *f, const kv_chrf_opts *o, const char *ref, 
     size_t WR = side_words(f, want - 1, 64 - bits, &nids, dr, RL, wr, nwr, sr, true);
     uint16_t *sh = sr + WR;
     size_t WH = side_words(f, want - 1, 64 - bits, &nids, dh, HL, wh, nwh, sh, false);
-    if (!count_trie(f, sr, WR, sh, WH, (size_t)nids + 1, NW, true, match))
+    if (!kv_trie_match(&f->trie, sr, WR, sh, WH, (size_t)nids + 1, NW, true, match))
         return false;
     uint64_t *vw = v + 3 * NC;
     for (int n = 1; n <= NW; n++) {

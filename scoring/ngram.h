@@ -61,49 +61,6 @@ void kv_gc_end(kv_gram_counter *gc);
 
 void kv_gc_free(kv_gram_counter *gc);
 
-/*
- * kv_gram_single — clipped n-gram matches of a hypothesis against exactly
- * one reference, for the common case of short segments over few symbols.
- *
- * Symbols are small dense ids (uint8): the reference's symbols are 1..D in
- * any order, a hypothesis symbol is one of them or D + 1 for "in no
- * reference" (so that hypothesis n-grams holding it can match nothing).
- * An n-gram of order n <= 4 is then exactly the 32-bit word of its ids, with
- * no hashing of identities and no dependency from one order to the next.
- * Order 1 is an array indexed by id, order 2 a D x D array when D is small,
- * higher orders one open-addressing table of those words. The common prefix
- * and suffix of hypothesis and reference are not looked at: an n-gram
- * wholly inside them has a partner on the other side (min(a, b) =
- * c + min(a - c, b - c)), so their n-grams are counted as matches directly.
- * Clipping with one reference is min(hypothesis count, reference count),
- * which consuming the reference counts one hypothesis occurrence at a time
- * gives.
- */
-typedef struct kv_gram_single {
-    struct kv_gs_slot *tab; /* orders that have no array: (word, count) */
-    size_t tab_cap;         /* slots allocated */
-    uint16_t c1[256];    /* order 1: reference count left, by id */
-    uint16_t *c2;        /* order 2: reference count left, by (a << 6 | b), 4096 */
-} kv_gram_single;
-
-/* The largest D (distinct reference symbols), order and sequence length the
- * single-reference counter takes. */
-#define KV_GS_MAX_SYMBOLS 254
-#define KV_GS_MAX_ORDER 4
-#define KV_GS_MAX_LEN 65535
-
-/* Bytes the id arrays must have readable (any value) after their last id. */
-#define KV_GS_PAD 4
-
-/* matches[n-1] = clipped matches of order n, n = 1..N, of hyp[0..HL)
- * against ref[0..RL) (overwritten, not added to). Requires N <= 4, D <= 254,
- * RL and HL <= 65535, ref ids in 1..D, hyp ids in 1..D+1, and KV_GS_PAD
- * readable bytes after each array. Hypothesis totals are not computed. */
-void kv_gs_match(kv_gram_single *gs, const uint8_t *ref, size_t RL, const uint8_t *hyp,
-                 size_t HL, unsigned D, int N, uint64_t *matches);
-
-void kv_gs_free(kv_gram_single *gs);
-
 /* Interns byte strings (tokens) to dense uint32 ids, per segment: equal
  * bytes give equal ids until the next kv_interner_reset. */
 typedef struct kv_interner {

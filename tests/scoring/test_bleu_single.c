@@ -1,6 +1,7 @@
 /*
- * BLEU's single-reference fast path (kv_gs_match on small dense ids, and the
- * tok char / word paths of kv_bleu_segment that feed it) against exact
+ * BLEU's single-reference fast path (kv_trie_match on small dense ids, which
+ * chrF uses too, and the tok char / word paths of kv_bleu_segment that feed
+ * it) against exact
  * counts: a brute-force count of clipped n-gram matches, and the general
  * multi-reference path (kv_gram_counter), on random segments with repeated
  * symbols, shared prefixes and suffixes, long segments and many symbols
@@ -14,6 +15,7 @@
 
 #include "scoring/bleu.h"
 #include "scoring/ngram.h"
+#include "scoring/trie.h"
 
 /* A small deterministic generator (xorshift64*), so failures reproduce. */
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
@@ -82,8 +84,6 @@ static void make_pair(uint8_t *ref, size_t *RL, uint8_t *hyp, size_t *HL, unsign
         for (size_t i = 0; i < hl; i++)
             hyp[i] = (uint8_t)(1 + rnd(d + 1));
     }
-    for (size_t k = 0; k < KV_GS_PAD; k++)
-        ref[rl + k] = hyp[hl + k] = (uint8_t)rnd(256); /* the pad may hold anything */
     *RL = rl;
     *HL = hl;
     *D = d;
@@ -93,25 +93,25 @@ static void test_fast_path_matches_brute_force_and_general(void **state)
 {
     (void)state;
     enum { MAXLEN = 200 };
-    static uint8_t ref[MAXLEN + KV_GS_PAD], hyp[MAXLEN + KV_GS_PAD];
+    static uint8_t ref[MAXLEN], hyp[MAXLEN];
     static uint32_t ref32[MAXLEN], hyp32[MAXLEN];
-    kv_gram_single gs = {0};
+    kv_trie trie = {0};
     kv_gram_counter gc = {0};
-    size_t fused = 0, orders = 0;
+    size_t few = 0, many = 0;
     for (int trial = 0; trial < 4000; trial++) {
         size_t RL, HL;
         unsigned D;
         bool wide = trial % 5 == 0;
         make_pair(ref, &RL, hyp, &HL, &D, wide || trial % 7 == 0 ? MAXLEN : 24, wide);
-        if (D > KV_GS_MAX_SYMBOLS)
+        if (D > 254)
             continue;
         if (D + 1 < 64)
-            fused++;
+            few++;
         else
-            orders++;
-        int N = 1 + (int)rnd(4);
-        uint64_t fast[4] = {0}, general[4] = {0};
-        kv_gs_match(&gs, ref, RL, hyp, HL, D, N, fast);
+            many++;
+        int N = 1 + (int)rnd(6);
+        uint64_t fast[6] = {0}, general[6] = {0};
+        assert_true(kv_trie_match(&trie, ref, RL, hyp, HL, (size_t)D + 2, N, false, fast));
         for (size_t i = 0; i < RL; i++)
             ref32[i] = ref[i];
         for (size_t i = 0; i < HL; i++)
@@ -129,10 +129,10 @@ static void test_fast_path_matches_brute_force_and_general(void **state)
                          (unsigned long long)general[n - 1], (unsigned long long)want);
         }
     }
-    /* both kinds of small ids were exercised */
-    assert_true(fused > 500);
-    assert_true(orders > 100);
-    kv_gs_free(&gs);
+    /* small and large alphabets were both exercised */
+    assert_true(few > 500);
+    assert_true(many > 100);
+    kv_trie_free(&trie);
     kv_gc_free(&gc);
 }
 
@@ -141,23 +141,23 @@ static void test_fast_path_matches_brute_force_and_general(void **state)
 static void test_fast_path_overlapping_prefix_suffix(void **state)
 {
     (void)state;
-    kv_gram_single gs = {0};
-    uint8_t a[8 + KV_GS_PAD] = {1, 2, 1, 2, 1, 2, 1, 2};
+    kv_trie trie = {0};
+    uint8_t a[8] = {1, 2, 1, 2, 1, 2, 1, 2};
     uint64_t m[4];
-    kv_gs_match(&gs, a, 8, a, 8, 2, 4, m);
+    assert_true(kv_trie_match(&trie, a, 8, a, 8, 4, 4, false, m));
     assert_int_equal(m[0], 8);
     assert_int_equal(m[1], 7);
     assert_int_equal(m[2], 6);
     assert_int_equal(m[3], 5);
-    kv_gs_match(&gs, a, 8, a, 5, 2, 4, m); /* hypothesis = 1 2 1 2 1 */
+    assert_true(kv_trie_match(&trie, a, 8, a, 5, 4, 4, false, m)); /* hypothesis = 1 2 1 2 1 */
     assert_int_equal(m[0], 5);
     assert_int_equal(m[1], 4);
     assert_int_equal(m[2], 3);
     assert_int_equal(m[3], 2);
-    uint8_t h[3 + KV_GS_PAD] = {3, 3, 3}; /* nothing in the reference */
-    kv_gs_match(&gs, a, 8, h, 3, 2, 4, m);
+    uint8_t h[3] = {3, 3, 3}; /* nothing in the reference */
+    assert_true(kv_trie_match(&trie, a, 8, h, 3, 4, 4, false, m));
     assert_int_equal(m[0] + m[1] + m[2] + m[3], 0);
-    kv_gs_free(&gs);
+    kv_trie_free(&trie);
 }
 
 /* A random segment as text: words (or characters) drawn from a small
