@@ -148,9 +148,18 @@ void kv_symtab_ids(kv_symtab *tab, const char *t, size_t tn, const kv_span *span
         if (a + 16 <= tn) {
             memcpy(&w1, t + a, 8);
             memcpy(&w2, t + a + 8, 8);
+        } else if (tn >= 16) {
+            /* near the end: the 16 bytes that end the text, from the
+             * token's first byte on (the rest is masked off below) */
+            unsigned char b[32] = {0};
+            memcpy(b, t + tn - 16, 16);
+            size_t d = a - (tn - 16);
+            memcpy(&w1, b + d, 8);
+            memcpy(&w2, b + d + 8, 8);
         } else {
             unsigned char b[16] = {0};
-            memcpy(b, t + a, len);
+            for (uint32_t k = 0; k < len; k++)
+                b[k] = (unsigned char)t[a + k];
             memcpy(&w1, b, 8);
             memcpy(&w2, b + 8, 8);
         }
