@@ -67,6 +67,9 @@ static inline void kv_grow_scratch(void **p, size_t *cap, size_t want, size_t si
     *p = kv_xmalloc(*cap * size);
 }
 
+#if defined(__GNUC__)
+__attribute__((always_inline)) /* callers pass `wide` as a constant */
+#endif
 static inline bool kv_trie_match(kv_trie *f, const void *r, size_t RL, const void *h, size_t HL,
                           size_t W, int N, bool wide, uint64_t *match)
 {
