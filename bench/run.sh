@@ -23,15 +23,20 @@ runs=(
   "TER, first 10,000 lines|-m ter|29.85|132|25.7544"
 )
 
-# CPU seconds (user + sys, to the millisecond: bash's `time`, since
-# /usr/bin/time rounds to 10 ms) and peak RSS in KiB (/usr/bin/time) of one
-# run, stdout to $1.
-measure() {
-  local out=$1 t
-  shift
-  t=$( { TIMEFORMAT='%3U %3S'; time /usr/bin/time -f '%M' -o "$tmp/rss" "$@" > "$out"; } 2>&1 )
-  read -r u s <<<"$t"
-  echo "$(echo "$u + $s" | bc -l) $(cat "$tmp/rss")"
+# CPU seconds (user + sys) of one run of the command, stdout to $1: the
+# rusage that wait4 returns for that process alone, to the microsecond
+# (/usr/bin/time rounds to 10 ms, and bash's `time` also counts the fork).
+cpu_seconds() {
+  python3 - "$@" <<'PY'
+import os, sys
+out = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+pid = os.posix_spawn(sys.argv[2], sys.argv[2:], os.environ,
+                     file_actions=[(os.POSIX_SPAWN_DUP2, out, 1)])
+_, status, ru = os.wait4(pid, 0)
+if status != 0:
+    sys.exit("bench: %s failed" % sys.argv[2])
+print("%.4f" % (ru.ru_utime + ru.ru_stime))
+PY
 }
 
 tmp=$(mktemp -d)
@@ -46,10 +51,13 @@ for entry in "${runs[@]}"; do
   ref=$data/ref.txt hyp=$data/hyp.txt
   case $name in TER*) ref=$tmp/ref10k hyp=$tmp/hyp10k ;; esac
   best="" rss="" score=""
+  # shellcheck disable=SC2086
+  /usr/bin/time -f '%M' -o "$tmp/rss" "$koeval" score -r "$ref" -i "$hyp" $args -w 6 --format json > "$tmp/out"
+  rss=$(cat "$tmp/rss")
   for _ in 1 2 3 4 5; do
     # shellcheck disable=SC2086
-    read -r cpu m < <(measure "$tmp/out" "$koeval" score -r "$ref" -i "$hyp" $args -w 6 --format json)
-    if [ -z "$best" ] || [ "$(echo "$cpu < $best" | bc -l)" = 1 ]; then best=$cpu; rss=$m; fi
+    cpu=$(cpu_seconds "$tmp/out" "$koeval" score -r "$ref" -i "$hyp" $args -w 6 --format json)
+    if [ -z "$best" ] || [ "$(echo "$cpu < $best" | bc -l)" = 1 ]; then best=$cpu; fi
   done
   score=$(sed -n 's/.*"corpus": \[\n*//;s/.*{"name":"[^"]*","score":\([-0-9.e]*\).*/\1/p' "$tmp/out" | head -n 1)
   [ -n "$score" ] || score=$(grep -o '"score":[-0-9.e]*' "$tmp/out" | tail -n 1 | cut -d: -f2)
