@@ -285,21 +285,10 @@ double kv_chrf_compute(const kv_chrf_opts *o, const kv_chrf_stats *s)
 
 static void tab_begin(kv_chrf *c, size_t max_grams)
 {
-    size_t want = 64;
-    unsigned bits = 6;
-    while (want < max_grams * 4) {
-        want *= 2;
-        bits++;
-    }
-    if (c->tab_cap < want || c->gen == UINT32_MAX) {
-        free(c->tab);
-        c->tab = kv_xcalloc(want, sizeof *c->tab);
-        c->tab_cap = want;
-        c->gen = 0;
-    }
-    c->tab_used = want;
+    unsigned bits;
+    c->tab_used = kv_stamped_begin((void **)&c->tab, &c->tab_cap, sizeof *c->tab, &c->gen, 64,
+                                   max_grams * 4, &bits);
     c->shift = 64 - bits;
-    c->gen++;
 }
 
 #if defined(__GNUC__)

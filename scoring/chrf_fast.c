@@ -302,19 +302,9 @@ bool kv_chrf_fast_pair(kv_chrf_fast *f, const kv_chrf_opts *o, const char *ref, 
 
     /* at most two words per str.split() word */
     kv_grow_scratch((void **)&f->wsym, &f->wsym_cap, 2 * (nwr + nwh) + 1, sizeof *f->wsym);
-    size_t want = 64;
-    unsigned bits = 6;
-    while (want < 4 * nwr) {
-        want *= 2;
-        bits++;
-    }
-    if (f->wtab_cap < want || f->wgen == UINT32_MAX) {
-        free(f->wtab);
-        f->wtab = kv_xcalloc(want, sizeof *f->wtab);
-        f->wtab_cap = want;
-        f->wgen = 0;
-    }
-    f->wgen++;
+    unsigned bits;
+    size_t want = kv_stamped_begin((void **)&f->wtab, &f->wtab_cap, sizeof *f->wtab, &f->wgen, 64,
+                                   4 * nwr, &bits);
     uint32_t nids = 0;
     uint16_t *sr = f->wsym;
     size_t WR = side_words(f, want - 1, 64 - bits, &nids, dr, RL, wr, nwr, sr, true);

@@ -224,18 +224,11 @@ static inline void short_key(const char *s, size_t a, size_t len, uint64_t *k1, 
  * kv_wt_id keys it. */
 static inline void push_token(side *sd, const char *s, size_t n, size_t a, size_t len)
 {
-    uint64_t k1, k2 = 0;
-    if (len <= 16 && n - a >= 8) {
+    uint64_t k1, k2;
+    if (len <= 16 && n - a >= 8)
         short_key(s, a, len, &k1, &k2);
-    } else if (len <= 8) {
-        k1 = kv_wt_load(s, n, a, len);
-    } else if (len <= 16) {
-        memcpy(&k1, s + a, 8);
-        memcpy(&k2, s + a + len - 8, 8);
-    } else {
-        k1 = kv_wt_long_hash(s + a, len);
-        memcpy(&k2, s + a, 8);
-    }
+    else
+        kv_wt_keys(s, n, a, len, &k1, &k2);
     side_push_key(sd, k1, k2, len, s + a);
 }
 
@@ -710,6 +703,36 @@ static void score_ngrams(kv_rouge *r, const side *t, const side *p, size_t order
     set_score(out, pr, rc);
 }
 
+/* One step of the bit-parallel LCS (Allison-Dix / Hyyro): the state V of W
+ * words (bit k clear: position k of the bit side is on the LCS so far)
+ * takes the match mask M of the next token of the other side. */
+static inline void lcs_step(uint64_t *V, const uint64_t *M, size_t W)
+{
+    uint64_t carry = 0;
+    for (size_t w = 0; w < W; w++) {
+        uint64_t v = V[w], u = v & M[w];
+        uint64_t sum = v + u;
+        uint64_t c1 = sum < v;
+        uint64_t y = sum + carry;
+        uint64_t c2 = y < sum;
+        carry = c1 | c2;
+        V[w] = y | (v & ~M[w]);
+    }
+}
+
+/* The LCS length the state V (W words, bit side of na tokens) holds. */
+static inline size_t lcs_count(const uint64_t *V, size_t W, size_t na)
+{
+    size_t lcs = 0;
+    for (size_t w = 0; w < W; w++) {
+        uint64_t live = ~(uint64_t)0;
+        if (w == W - 1 && na % 64)
+            live = ((uint64_t)1 << (na % 64)) - 1;
+        lcs += popcount64(~V[w] & live);
+    }
+    return lcs;
+}
+
 /* LCS length of a[0..na) and b[0..nb), both non-empty after the caller's
  * prefix/suffix trimming, with a the shorter. */
 static size_t lcs_bits(kv_rouge *r, const uint32_t *a, size_t na, const uint32_t *b, size_t nb)
@@ -741,27 +764,9 @@ static size_t lcs_bits(kv_rouge *r, const uint32_t *a, size_t na, const uint32_t
         M[(size_t)a[k] * W + k / 64] |= (uint64_t)1 << (k % 64);
     for (size_t w = 0; w < W; w++)
         V[w] = ~(uint64_t)0;
-    for (size_t k = 0; k < nb; k++) {
-        const uint64_t *m = M + (size_t)b[k] * W;
-        uint64_t carry = 0;
-        for (size_t w = 0; w < W; w++) {
-            uint64_t v = V[w], u = v & m[w];
-            uint64_t x = v + u;
-            uint64_t c1 = x < v;
-            uint64_t y = x + carry;
-            uint64_t c2 = y < x;
-            carry = c1 | c2;
-            V[w] = y | (v & ~m[w]);
-        }
-    }
-    size_t lcs = 0;
-    for (size_t w = 0; w < W; w++) {
-        uint64_t live = ~(uint64_t)0;
-        if (w == W - 1 && na % 64)
-            live = ((uint64_t)1 << (na % 64)) - 1;
-        lcs += popcount64(~V[w] & live);
-    }
-    return lcs;
+    for (size_t k = 0; k < nb; k++)
+        lcs_step(V, M + (size_t)b[k] * W, W);
+    return lcs_count(V, W, na);
 }
 
 /* Longest side, in tokens, that lcs_keys takes as its bit side. */
@@ -806,7 +811,6 @@ static size_t lcs_keys(const side *sa, const side *sb)
     for (size_t k = 0; k < nb; k++) {
         const tokkey *x = &b[k];
         uint32_t fx = fb[k];
-        uint64_t carry = 0;
         for (size_t w = 0; w < W; w++) {
             size_t base = 64 * w, end = na - base < 64 ? na - base : 64;
             uint64_t cand = 0;
@@ -835,24 +839,9 @@ static size_t lcs_keys(const side *sa, const side *sb)
             }
             M[w] = m;
         }
-        for (size_t w = 0; w < W; w++) {
-            uint64_t v = V[w], u = v & M[w];
-            uint64_t sum = v + u;
-            uint64_t c1 = sum < v;
-            uint64_t y = sum + carry;
-            uint64_t c2 = y < sum;
-            carry = c1 | c2;
-            V[w] = y | (v & ~M[w]);
-        }
+        lcs_step(V, M, W);
     }
-    size_t lcs = 0;
-    for (size_t w = 0; w < W; w++) {
-        uint64_t live = ~(uint64_t)0;
-        if (w == W - 1 && na % 64)
-            live = ((uint64_t)1 << (na % 64)) - 1;
-        lcs += popcount64(~V[w] & live);
-    }
-    return pre + suf + lcs;
+    return pre + suf + lcs_count(V, W, na);
 }
 
 static int score_lcs(kv_rouge *r, side *t, side *p, kv_rouge_score *out, char *err,

@@ -19,21 +19,10 @@ struct kv_sym_slot {
 
 void kv_symtab_reset(kv_symtab *t, size_t expected)
 {
-    size_t want = 32;
-    unsigned bits = 5;
-    while (want < expected * 2) {
-        want *= 2;
-        bits++;
-    }
-    if (t->cap < want || t->gen == UINT32_MAX) {
-        free(t->slots);
-        t->slots = kv_xcalloc(want, sizeof *t->slots);
-        t->cap = want;
-        t->gen = 0;
-    }
-    t->size = want;
+    unsigned bits;
+    t->size = kv_stamped_begin((void **)&t->slots, &t->cap, sizeof *t->slots, &t->gen, 32,
+                               expected * 2, &bits);
     t->shift = 64 - bits;
-    t->gen++;
     t->n = 0;
 }
 

@@ -39,21 +39,10 @@ typedef struct kv_word_table {
 /* Starts a segment expecting about `expected` distinct strings. */
 static inline void kv_wt_reset(kv_word_table *t, size_t expected)
 {
-    size_t want = 64;
-    unsigned bits = 6;
-    while (want < expected * 2) {
-        want *= 2;
-        bits++;
-    }
-    if (t->cap < want || t->gen == UINT32_MAX) {
-        free(t->slots);
-        t->slots = kv_xcalloc(want, sizeof *t->slots);
-        t->cap = want;
-        t->gen = 0;
-    }
-    t->used = want;
+    unsigned bits;
+    t->used = kv_stamped_begin((void **)&t->slots, &t->cap, sizeof *t->slots, &t->gen, 64,
+                               expected * 2, &bits);
     t->shift = 64 - bits;
-    t->gen++;
     t->n = 0;
 }
 
@@ -164,19 +153,27 @@ static inline uint32_t kv_wt_intern_key(kv_word_table *t, uint64_t k1, uint64_t 
     return id;
 }
 
+/* The keys (k1, k2) of s[a .. a+len) (len >= 1), s having n bytes. */
+static inline void kv_wt_keys(const char *s, size_t n, size_t a, size_t len, uint64_t *k1,
+                              uint64_t *k2)
+{
+    *k2 = 0;
+    if (len <= 8) {
+        *k1 = kv_wt_load(s, n, a, len);
+    } else if (len <= 16) {
+        memcpy(k1, s + a, 8);
+        memcpy(k2, s + a + len - 8, 8);
+    } else {
+        *k1 = kv_wt_long_hash(s + a, len);
+        memcpy(k2, s + a, 8);
+    }
+}
+
 /* The id of s[a .. a+len) (len >= 1), s having n bytes. */
 static inline uint32_t kv_wt_id(kv_word_table *t, const char *s, size_t n, size_t a, size_t len)
 {
-    uint64_t k1, k2 = 0;
-    if (len <= 8) {
-        k1 = kv_wt_load(s, n, a, len);
-    } else if (len <= 16) {
-        memcpy(&k1, s + a, 8);
-        memcpy(&k2, s + a + len - 8, 8);
-    } else {
-        k1 = kv_wt_long_hash(s + a, len);
-        memcpy(&k2, s + a, 8);
-    }
+    uint64_t k1, k2;
+    kv_wt_keys(s, n, a, len, &k1, &k2);
     return kv_wt_intern_key(t, k1, k2, len, s + a);
 }
 

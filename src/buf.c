@@ -119,3 +119,25 @@ void kv_buf_free(kv_buf *b)
     b->p = NULL;
     b->len = b->cap = 0;
 }
+
+size_t kv_stamped_begin(void **slots, size_t *cap, size_t elem_size, uint32_t *gen,
+                        size_t min_slots, size_t want, unsigned *log2)
+{
+    size_t size = min_slots;
+    unsigned bits = 0;
+    while (((size_t)1 << bits) < min_slots)
+        bits++;
+    while (size < want) {
+        size *= 2;
+        bits++;
+    }
+    if (*cap < size || *gen == UINT32_MAX) {
+        free(*slots);
+        *slots = kv_xcalloc(size, elem_size);
+        *cap = size;
+        *gen = 0;
+    }
+    (*gen)++;
+    *log2 = bits;
+    return size;
+}

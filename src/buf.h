@@ -48,4 +48,14 @@ void *kv_xmalloc(size_t n);
 void *kv_xcalloc(size_t n, size_t size);
 void *kv_xrealloc(void *p, size_t n);
 
+/* Starts a new round of a hash table whose slots carry a generation stamp
+ * (a slot is in use when its stamp equals *gen, so nothing is cleared
+ * between rounds): the table in use is the smallest power of two of slots
+ * >= min_slots and >= want (min_slots a power of two), *log2 its exponent.
+ * *slots (of *cap elements of elem_size bytes) is replaced by a zeroed
+ * array when too small or when the stamps are used up; *gen is advanced.
+ * Returns the number of slots in use. Aborts on out-of-memory. */
+size_t kv_stamped_begin(void **slots, size_t *cap, size_t elem_size, uint32_t *gen,
+                        size_t min_slots, size_t want, unsigned *log2);
+
 #endif
