@@ -112,16 +112,11 @@ static inline size_t next_cp(const char *s, size_t n, size_t i, uint32_t *cp)
 {
     const unsigned char *u = (const unsigned char *)s + i;
     if (n - i >= 3) {
-        uint32_t b0 = u[0], b1 = u[1], b2 = u[2];
-        uint32_t c2 = ((b0 & 0x1F) << 6) | (b1 & 0x3F);
-        uint32_t c3 = ((b0 & 0x0F) << 12) | ((b1 & 0x3F) << 6) | (b2 & 0x3F);
-        bool one = b0 < 0x80;
-        bool two = (b0 - 0xC2u) < 0x1Eu && (b1 & 0xC0) == 0x80;
-        bool three = (b0 & 0xF0) == 0xE0 && (b1 & 0xC0) == 0x80 && (b2 & 0xC0) == 0x80 &&
-                     c3 >= 0x800 && (c3 - 0xD800u) >= 0x800u;
-        if (one | two | three) {
-            *cp = one ? b0 : two ? c2 : c3;
-            return one ? 1 : two ? 2 : 3;
+        size_t len;
+        uint32_t c = kv_utf8_decode3(u[0], u[1], u[2], &len);
+        if (len) {
+            *cp = c;
+            return len;
         }
     } else if (u[0] < 0x80) {
         *cp = u[0];

@@ -97,21 +97,6 @@ typedef struct dstate {
     bool prev_sp;
 } dstate;
 
-/* Decodes the sequence starting with the bytes b0, b1, b2 (those past the
- * text's end may be anything but must then not be needed): *len its length,
- * returns the code point; *len = 0 when it is not for this path. */
-KV_INLINE uint32_t decode3(uint32_t b0, uint32_t b1, uint32_t b2, size_t *len)
-{
-    uint32_t c2 = ((b0 & 0x1F) << 6) | (b1 & 0x3F);
-    uint32_t c3 = ((b0 & 0x0F) << 12) | ((b1 & 0x3F) << 6) | (b2 & 0x3F);
-    bool one = b0 < 0x80;
-    bool two = (b0 - 0xC2u) < 0x1Eu && (b1 & 0xC0) == 0x80;
-    bool three = (b0 & 0xF0) == 0xE0 && (b1 & 0xC0) == 0x80 && (b2 & 0xC0) == 0x80 &&
-                 c3 >= 0x800 && (c3 - 0xD800u) >= 0x800u;
-    *len = one ? 1 : two ? 2 : three ? 3 : 0;
-    return one ? b0 : two ? c2 : c3;
-}
-
 /* One decoded code point: its dense id (whitespace takes none), and the
  * word starts. */
 KV_INLINE void emit(dstate *ds, uint32_t cp, bool words)
@@ -147,9 +132,9 @@ KV_INLINE bool decode_side(kv_chrf_fast *f, const char *s, size_t n, uint8_t *ou
         size_t len;
         uint32_t cp;
         if (n - i >= 3)
-            cp = decode3(u[i], u[i + 1], u[i + 2], &len);
+            cp = kv_utf8_decode3(u[i], u[i + 1], u[i + 2], &len);
         else
-            cp = decode3(u[i], n - i >= 2 ? u[i + 1] : 0, 0, &len);
+            cp = kv_utf8_decode3(u[i], n - i >= 2 ? u[i + 1] : 0, 0, &len);
         if (len == 0 || len > n - i)
             return false;
         i += len;

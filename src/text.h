@@ -23,6 +23,23 @@
  * W3C/ICU convention, U8_NEXT_OR_FFFD). Requires *i < n and n <= INT32_MAX. */
 uint32_t kv_utf8_next(const char *s, size_t n, size_t *i);
 
+/* Decodes, without branching, a well-formed 1-, 2- or 3-byte UTF-8 sequence
+ * that starts with the bytes b0, b1, b2: returns the code point and sets
+ * *len to 1, 2 or 3; *len = 0 when the bytes start anything else (a 4-byte
+ * or an ill-formed sequence: use kv_utf8_next). Bytes after the sequence are
+ * not looked at, so they may be anything (0 past the end of a text). */
+static inline uint32_t kv_utf8_decode3(uint32_t b0, uint32_t b1, uint32_t b2, size_t *len)
+{
+    uint32_t c2 = ((b0 & 0x1F) << 6) | (b1 & 0x3F);
+    uint32_t c3 = ((b0 & 0x0F) << 12) | ((b1 & 0x3F) << 6) | (b2 & 0x3F);
+    bool one = b0 < 0x80;
+    bool two = (b0 - 0xC2u) < 0x1Eu && (b1 & 0xC0) == 0x80;
+    bool three = (b0 & 0xF0) == 0xE0 && (b1 & 0xC0) == 0x80 && (b2 & 0xC0) == 0x80 &&
+                 c3 >= 0x800 && (c3 - 0xD800u) >= 0x800u;
+    *len = one ? 1 : two ? 2 : three ? 3 : 0;
+    return one ? b0 : two ? c2 : c3;
+}
+
 /* True when s[0..n) is well-formed UTF-8. */
 bool kv_utf8_valid(const char *s, size_t n);
 
