@@ -329,28 +329,6 @@ static const unsigned char ws_class[256] = {
 };
 #endif
 
-/* Byte length of the non-ASCII Python whitespace character at u[i] (whose
- * class is 2), or 0: U+0085, U+00A0, U+1680, U+2000–200A, U+2028, U+2029,
- * U+202F, U+205F, U+3000. A lead byte always starts a character, whatever
- * precedes it, so the byte patterns decide exactly as decoding would. */
-static inline size_t ws_wide(const unsigned char *u, size_t n, size_t i)
-{
-    unsigned c = u[i];
-    if (c == 0xC2)
-        return n - i >= 2 && (u[i + 1] == 0x85 || u[i + 1] == 0xA0) ? 2 : 0;
-    if (n - i < 3)
-        return 0;
-    unsigned b = u[i + 1], d = u[i + 2];
-    if (c == 0xE1)
-        return b == 0x9A && d == 0x80 ? 3 : 0;
-    if (c == 0xE3)
-        return b == 0x80 && d == 0x80 ? 3 : 0;
-    /* c == 0xE2 */
-    if (b == 0x80)
-        return (d >= 0x80 && d <= 0x8A) || d == 0xA8 || d == 0xA9 || d == 0xAF ? 3 : 0;
-    return b == 0x81 && d == 0x9F ? 3 : 0;
-}
-
 /* ---- the same tokens from bitmaps ---------------------------------------
  *
  * A line is classified 64 bytes at a time (SSE2 where available) into a
@@ -487,7 +465,7 @@ static void tokenize_fast(kv_rouge *r, side *sd, const char *s, size_t n)
             while (c) {
                 size_t k = ctz64(c);
                 c &= c - 1;
-                size_t wl = ws_wide(u, n, base + k);
+                size_t wl = kv_py_space_len(u, n, base + k);
                 if (wl == 0)
                     continue;
                 if (k + wl <= 64) {

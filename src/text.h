@@ -23,6 +23,29 @@
  * W3C/ICU convention, U8_NEXT_OR_FFFD). Requires *i < n and n <= INT32_MAX. */
 uint32_t kv_utf8_next(const char *s, size_t n, size_t *i);
 
+/* Byte length of the non-ASCII Python whitespace character that starts at
+ * u[i] (u has n bytes; u[i] is C2, E1, E2 or E3), or 0 when u[i] starts
+ * anything else. The characters are U+0085, U+00A0, U+1680, U+2000..U+200A,
+ * U+2028, U+2029, U+202F, U+205F and U+3000 (str.split()'s, with the ASCII
+ * ones); a lead byte always starts a character, so these byte patterns
+ * decide exactly as decoding would. */
+static inline size_t kv_py_space_len(const unsigned char *u, size_t n, size_t i)
+{
+    unsigned c = u[i];
+    if (c == 0xC2)
+        return n - i >= 2 && (u[i + 1] == 0x85 || u[i + 1] == 0xA0) ? 2 : 0;
+    if (n - i < 3 || (c != 0xE1 && c != 0xE2 && c != 0xE3))
+        return 0;
+    unsigned b = u[i + 1], d = u[i + 2];
+    if (c == 0xE1)
+        return b == 0x9A && d == 0x80 ? 3 : 0;
+    if (c == 0xE3)
+        return b == 0x80 && d == 0x80 ? 3 : 0;
+    if (b == 0x80)
+        return (d >= 0x80 && d <= 0x8A) || d == 0xA8 || d == 0xA9 || d == 0xAF ? 3 : 0;
+    return b == 0x81 && d == 0x9F ? 3 : 0;
+}
+
 /* Decodes, without branching, a well-formed 1-, 2- or 3-byte UTF-8 sequence
  * that starts with the bytes b0, b1, b2: returns the code point and sets
  * *len to 1, 2 or 3; *len = 0 when the bytes start anything else (a 4-byte

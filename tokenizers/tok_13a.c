@@ -294,27 +294,6 @@ static inline void classify16(__m128i x, cls16 *c)
     c->cand = (unsigned)_mm_movemask_epi8(cand);
 }
 
-/* Byte length of the non-ASCII Python space at u[i] (a C2, E1, E2 or E3
- * byte), or 0: U+0085, U+00A0, U+1680, U+2000..U+200A, U+2028, U+2029,
- * U+202F, U+205F, U+3000. A lead byte always starts a character, so the
- * byte patterns decide as decoding would. */
-static inline size_t wide_space(const unsigned char *u, size_t n, size_t i)
-{
-    unsigned c = u[i];
-    if (c == 0xC2)
-        return n - i >= 2 && (u[i + 1] == 0x85 || u[i + 1] == 0xA0) ? 2 : 0;
-    if (n - i < 3)
-        return 0;
-    unsigned b = u[i + 1], e = u[i + 2];
-    if (c == 0xE1)
-        return b == 0x9A && e == 0x80 ? 3 : 0;
-    if (c == 0xE3)
-        return b == 0x80 && e == 0x80 ? 3 : 0;
-    if (b == 0x80)
-        return (e >= 0x80 && e <= 0x8A) || e == 0xA8 || e == 0xA9 || e == 0xAF ? 3 : 0;
-    return b == 0x81 && e == 0x9F ? 3 : 0;
-}
-
 /*
  * kv_tok_regexp_spans for lines of up to MASK_BLOCKS * 64 bytes, from bit
  * masks: the bytes are classified 16 at a time, the bytes that stand alone
@@ -377,7 +356,7 @@ static size_t regexp_spans_masks(const char *t, size_t n, bool padded, kv_span *
     for (size_t w = 0; w < nw; w++) {
         for (uint64_t c = cand[w]; c; c &= c - 1) {
             size_t i = 64 * w + (size_t)__builtin_ctzll(c);
-            size_t len = wide_space(u, n, i);
+            size_t len = kv_py_space_len(u, n, i);
             for (size_t q = 0; q < len; q++)
                 ws[(i + q) >> 6] |= (uint64_t)1 << ((i + q) & 63);
         }
