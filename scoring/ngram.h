@@ -1,7 +1,8 @@
 /*
- * ngram.h — exact n-gram counting shared by BLEU and chrF, and token
- * interning. An n-gram is a run of uint32 symbols: code points for
- * character n-grams, interned token ids for word n-grams.
+ * ngram.h — exact n-gram counting for several references (BLEU's general
+ * path; one reference goes through scoring/trie.h), and token interning
+ * (TER). An n-gram is a run of uint32 symbols: code points for character
+ * n-grams, interned token ids for word n-grams.
  */
 #ifndef KOEVAL_NGRAM_H
 #define KOEVAL_NGRAM_H
@@ -10,8 +11,8 @@
 #include <stdint.h>
 
 /*
- * kv_gram_counter — the fast path for matching n-gram counts between one
- * hypothesis and one or more references (BLEU, chrF).
+ * kv_gram_counter — matching n-gram counts between one hypothesis and one
+ * or more references (BLEU; clipping is the maximum count over references).
  *
  * Every n-gram gets an exact integer identity without comparing symbol runs:
  * the n-gram at position i is the pair (identity of its (n-1)-gram prefix,

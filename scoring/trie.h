@@ -18,7 +18,7 @@
  * prefix are still walked (without counting) for the identities of the
  * longer n-grams that start there.
  *
- * Returns false, having changed nothing, when the trie would need more
+ * Returns false, having changed nothing but zeroing match, when the trie would need more
  * than 2^16 nodes.
  */
 #ifndef KOEVAL_TRIE_H
@@ -67,6 +67,11 @@ static inline void kv_grow_scratch(void **p, size_t *cap, size_t want, size_t si
     *p = kv_xmalloc(*cap * size);
 }
 
+/* match[0..N) as described at the top of this file: r and h are arrays of
+ * uint8_t, or of uint16_t when `wide`; every symbol < W; N >= 1. Returns
+ * true, or false (match zeroed, nothing else changed) when the trie would need more than
+ * 65,535 nodes. The scratch state f is reused; nothing is allocated once it
+ * has grown to the largest pair seen. */
 #if defined(__GNUC__)
 __attribute__((always_inline)) /* callers pass `wide` as a constant */
 #endif
