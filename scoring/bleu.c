@@ -234,6 +234,8 @@ static int char_single(kv_bleu *b, size_t r, const char *ref, size_t ref_len, si
         return 1;
     uint8_t *hd = rd + RL;
     size_t HL = char_dense(b, hyp, hyp_len, false, &D, hd);
+    if (HL == SIZE_MAX) /* the hypothesis has a code point beyond the BMP */
+        return 1;
     if (!kv_trie_match(&b->trie, rd, RL, hd, HL, (size_t)D + 2, N, false, out->correct))
         return 1;
     fill_lengths(out, HL, RL, N);

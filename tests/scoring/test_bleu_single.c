@@ -167,7 +167,7 @@ static void random_text(char *buf, size_t cap, size_t words, bool wide)
     static const char *const vocab[] = {
         "the", "cat", "sat", "on", "mat", ".", ",", "a", "1,000", "3-4", "서울", "서울특별시",
         "한국어", "는", "가", "&amp;", "\"quoted\"", "x", "ABC", "abc", "supercalifragilisticexpialidocious",
-        "ㅋㅋㅋ", "é", "日本",
+        "ㅋㅋㅋ", "é", "日本", "\xf0\x9f\x98\x80", "\xf0\xa0\xae\xb7\xe9\x87\x8e", /* U+1F600, U+20BB7 野 */
     };
     size_t nv = sizeof vocab / sizeof *vocab, len = 0;
     buf[0] = '\0';
