@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Scores ../shared/bench/{ref,hyp}.txt (100,000 real ko/en lines) with koeval
-# and prints, per run, the score, CPU seconds (user + sys, best of 3) and peak
+# and prints, per run, the score, CPU seconds (user + sys, best of 5) and peak
 # RSS, next to the reference implementations' figures from
 # ../shared/bench/BASELINE.md (sacreBLEU 2.6.0 and rouge-score 0.1.2, which
 # cannot be installed on this machine, so their recorded figures stand in for

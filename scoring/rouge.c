@@ -840,10 +840,15 @@ static int score_lcs(kv_rouge *r, side *t, side *p, kv_rouge_score *out, char *e
         set_score(out, 0.0, 0.0);
         return 0;
     }
-    if (too_many_cells(t->n, p->n)) {
-        set_err(err, errlen,
-                "rougeL: segment pair too long (tokens x tokens exceeds "
-                "KV_ROUGE_MAX_LCS_CELLS)");
+    /* the bit-parallel LCS takes a 64-token word of the shorter side per
+     * step: its time bound is 64 times as many token pairs as a table's */
+    size_t shorter = t->n < p->n ? t->n : p->n, longer = t->n < p->n ? p->n : t->n;
+    if (too_many_cells((shorter + 63) / 64, longer)) {
+        if (err && errlen)
+            snprintf(err, errlen,
+                     "rougeL: segment pair too long: %zu x %zu tokens is over the limit of "
+                     "%zu token pairs",
+                     t->n, p->n, 64 * KV_ROUGE_MAX_LCS_CELLS);
         return -1;
     }
     const uint32_t *a = t->ids, *b = p->ids;
@@ -907,9 +912,11 @@ static int score_lsum(kv_rouge *r, const side *t, const side *p, kv_rouge_score 
         return 0;
     }
     if (too_many_cells(m, n)) {
-        set_err(err, errlen,
-                "rougeLsum: summary pair too long (tokens x tokens exceeds "
-                "KV_ROUGE_MAX_LCS_CELLS)");
+        if (err && errlen)
+            snprintf(err, errlen,
+                     "rougeLsum: summary pair too long: %zu x %zu tokens is over the limit of "
+                     "%zu token pairs",
+                     m, n, KV_ROUGE_MAX_LCS_CELLS);
         return -1;
     }
     size_t max_r = 0, max_c = 0;

@@ -39,8 +39,8 @@ int kv_rouge_parse_type(const char *name);
 const char *kv_rouge_type_name(int type);
 
 /* Scores `prediction` against one `target` (reference first, as
- * rouge-score). Returns 0, or -1 with err set (tokenizer failure, or an LCS
- * table over KV_ROUGE_MAX_LCS_CELLS cells). `err` is a caller-owned buffer
+ * rouge-score). Returns 0, or -1 with err set (tokenizer failure, or a
+ * segment pair over the LCS limits of KV_ROUGE_MAX_LCS_CELLS). `err` is a caller-owned buffer
  * of `errlen` bytes (may be NULL when errlen is 0) that receives a one-line
  * message; `out` is written only on success. Texts are UTF-8 with explicit
  * byte lengths and need no NUL terminator. */
@@ -69,12 +69,13 @@ int kv_rouge_segment(kv_rouge *r, int type, const char *const *targets, const si
                      size_t n_targets, const char *prediction, size_t prediction_len,
                      kv_rouge_score *out, char *err, size_t errlen);
 
-/* Upper bound on LCS table cells (tokens × tokens) for one segment pair: a
- * longer pair is refused with an error instead of exhausting memory.
- * rougeL checks target tokens × prediction tokens (it keeps only two DP
- * rows, so the bound limits time); rougeLsum checks the product of both
- * sides' total token counts, which bounds the sum of its per-sentence-pair
- * tables. ROUGE-N builds no table and is not limited. */
+/* Upper bound on LCS work for one segment pair: a longer pair is refused
+ * with an error instead of exhausting memory or time. rougeLsum checks the
+ * product of both sides' total token counts, which bounds the sum of its
+ * per-sentence-pair tables (200 million cells). rougeL builds no table: its
+ * bit-parallel LCS takes 64 tokens of the shorter side per step, so it
+ * checks ceil(shorter / 64) × longer steps against the same bound (12.8
+ * billion token pairs). ROUGE-N builds no table and is not limited. */
 #define KV_ROUGE_MAX_LCS_CELLS ((size_t)200 * 1000 * 1000)
 
 #endif

@@ -1069,8 +1069,15 @@ int kv_cmd_rescore(int argc, char **argv)
         } else if ((took = output_option(argc, argv, &i, &o)) < 0) {
             return KV_EXIT_USAGE;
         } else if (!took) {
-            kv_cli_error("unknown option or missing value '%s' (see 'koeval score --db F --help')",
-                         argv[i]);
+            if (!strcmp(argv[i], "-r") || !strcmp(argv[i], "--reference") ||
+                !strcmp(argv[i], "-i") || !strcmp(argv[i], "--input"))
+                kv_cli_error("%s: with --db, koeval score re-scores a stored run and reads no "
+                             "files to score; leave out --db to score files",
+                             argv[i]);
+            else
+                kv_cli_error("unknown option or missing value '%s' (see 'koeval score --db F "
+                             "--help')",
+                             argv[i]);
             return KV_EXIT_USAGE;
         }
     }

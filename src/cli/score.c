@@ -134,7 +134,10 @@ static void score_usage(FILE *out)
         "\n"
         "Scales: BLEU, chrF, EM, F1 0–100; ROUGE 0–1 (as rouge-score; corpus = mean over\n"
         "segments). Exit codes: 0 success, 1 internal failure, 2 usage error, 3 input error\n"
-        "(unreadable file, mismatched line counts, NUL byte, over-long line).\n",
+        "(unreadable file, mismatched line counts, NUL byte, over-long line).\n"
+        "\n"
+        "koeval score --db FILE re-scores the stored answers of a 'koeval run' instead\n"
+        "(see 'koeval score --db FILE --help').\n",
         out);
 }
 

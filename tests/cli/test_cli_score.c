@@ -422,6 +422,8 @@ static void test_usage_errors(void **state)
         {"score -r ref.txt -i hyp.txt -m chrf++ --chrf-char-order 0 --chrf-word-order 0",
          "--chrf-word-order"},
         {"score -r - -i -", "standard input"},
+        /* files to score and a stored run to re-score do not mix */
+        {"score -r ref.txt -i hyp.txt --db x.db", "leave out --db"},
         {"bogus", "bogus"},
         {"tokenize -tok bogus", "bogus"},
         {"normalize --norm bogus", "bogus"},
