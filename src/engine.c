@@ -574,6 +574,11 @@ static int init_curl(char *err, size_t errlen)
     return 0;
 }
 
+int kv_engine_init(char *err, size_t errlen)
+{
+    return init_curl(err, errlen);
+}
+
 int kv_engine_preflight(const kv_model_spec *m, char *err, size_t errlen)
 {
     if (init_curl(err, errlen) != 0)

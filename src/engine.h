@@ -95,6 +95,12 @@ int kv_engine_run(const kv_engine_opts *o, const kv_model_spec *models,
  * [0.5, 1) drawn from *rng (xorshift64). Exposed for tests. */
 int64_t kv_engine_backoff_ms(const kv_engine_opts *o, int attempt, uint64_t *rng);
 
+/* Loads and initialises libcurl (opened at run time as libcurl.so.4; see
+ * engine.c). Returns 0, or -1 with err set ("cannot load libcurl (install
+ * libcurl4): …"). The other engine calls do this themselves; callers use it
+ * to tell a missing library from an unreachable server. */
+int kv_engine_init(char *err, size_t errlen);
+
 /* Opens one connection to the model's server (TCP, and TLS for https) and
  * closes it, so that an unreachable server is reported once, before any
  * request is sent or stored. Returns 0, or -1 with err set ("cannot reach

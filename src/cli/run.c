@@ -767,6 +767,11 @@ int kv_cmd_run(int argc, char **argv)
         bool seen = false;
         for (int j = 0; j < i; j++)
             seen |= !strcmp(models[i].spec.base_url, models[j].spec.base_url);
+        if (i == 0 && kv_engine_init(err, sizeof err) != 0) {
+            kv_cli_error("%s", err);
+            kv_suite_free(&suite);
+            return KV_EXIT_INTERNAL;
+        }
         if (!seen && kv_engine_preflight(&models[i].spec, err, sizeof err) != 0) {
             kv_cli_error("%s", err);
             kv_suite_free(&suite);
