@@ -77,9 +77,7 @@ static inline void push_span(kv_span **spans, size_t *cap, size_t *count, size_t
 
 /* Bytes the scan must look at: whitespace, pass-1 punctuation, '.', ',',
  * '-', and lead bytes of non-ASCII spaces. Everything else (letters, digits,
- * most of every non-ASCII character) just extends the current token. With
- * SSE2 the same set is tested as byte ranges (interesting16). */
-#if !defined(__SSE2__)
+ * most of every non-ASCII character) just extends the current token. */
 static const unsigned char interesting[256] = {
     [0x09] = 1, [0x0A] = 1, [0x0B] = 1, [0x0C] = 1, [0x0D] = 1, [0x1C] = 1, [0x1D] = 1,
     [0x1E] = 1, [0x1F] = 1, [' '] = 1, ['!'] = 1, ['"'] = 1, ['#'] = 1, ['$'] = 1,
@@ -88,7 +86,6 @@ static const unsigned char interesting[256] = {
     ['@'] = 1, ['['] = 1, ['\\'] = 1, [']'] = 1, ['^'] = 1, ['_'] = 1, ['`'] = 1, ['{'] = 1,
     ['|'] = 1, ['}'] = 1, ['~'] = 1, [0xC2] = 1, [0xE1] = 1, [0xE2] = 1, [0xE3] = 1,
 };
-#endif
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -98,21 +95,6 @@ static inline __m128i in_range(__m128i x, unsigned char lo, unsigned char hi)
 {
     __m128i t = _mm_sub_epi8(x, _mm_set1_epi8((char)lo));
     return _mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8((char)(hi - lo))), t);
-}
-
-/* Bit k set when byte k of u[0..16) is `interesting` (the same set as the
- * table, as ranges). */
-static inline unsigned interesting16(const unsigned char *u)
-{
-    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)u);
-    __m128i m = _mm_or_si128(in_range(x, 0x09, 0x0D), in_range(x, 0x1C, 0x2F));
-    m = _mm_andnot_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('\'')), m);
-    m = _mm_or_si128(m, in_range(x, 0x3A, 0x40));
-    m = _mm_or_si128(m, in_range(x, 0x5B, 0x60));
-    m = _mm_or_si128(m, in_range(x, 0x7B, 0x7E));
-    m = _mm_or_si128(m, in_range(x, 0xE1, 0xE3));
-    m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8((char)0xC2)));
-    return (unsigned)_mm_movemask_epi8(m);
 }
 #endif
 
@@ -132,15 +114,10 @@ typedef struct scanner {
 
 static uint64_t interesting64(const unsigned char *u)
 {
-#if defined(__SSE2__)
-    return (uint64_t)interesting16(u) | (uint64_t)interesting16(u + 16) << 16 |
-           (uint64_t)interesting16(u + 32) << 32 | (uint64_t)interesting16(u + 48) << 48;
-#else
     uint64_t m = 0;
     for (unsigned k = 0; k < 64; k++)
         m |= (uint64_t)interesting[u[k]] << k;
     return m;
-#endif
 }
 
 static void scanner_fill(scanner *sc, size_t at)
@@ -150,20 +127,6 @@ static void scanner_fill(scanner *sc, size_t at)
         sc->bits = interesting64(sc->u + at);
         return;
     }
-#if defined(__SSE2__)
-    if (sc->n >= 16) {
-        /* whole 16-byte chunks, then the 16 bytes that end the text, shifted
-         * into place (no bits beyond the end) */
-        uint64_t m = 0;
-        size_t k = 0;
-        for (; at + k + 16 <= sc->n; k += 16)
-            m |= (uint64_t)interesting16(sc->u + at + k) << k;
-        if (at + k < sc->n)
-            m |= (uint64_t)(interesting16(sc->u + sc->n - 16) >> (16 - (sc->n - at - k))) << k;
-        sc->bits = m;
-        return;
-    }
-#endif
     unsigned char tail[64] = {0}; /* NUL is not interesting */
     for (size_t k = 0; at + k < sc->n; k++)
         tail[k] = sc->u[at + k];

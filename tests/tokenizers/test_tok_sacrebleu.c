@@ -124,6 +124,31 @@ static void test_13a_matches_reference_regexps(void **state)
     kv_buf_free(&ref);
 }
 
+/* Lines over 4 KiB take the byte scan instead of the bit masks: the same
+ * random alphabet, lines of 4 to 9 KiB, against the reference. */
+static void test_13a_long_lines(void **state)
+{
+    (void)state;
+    kv_buf in = {0}, ours = {0}, ref = {0};
+    for (int i = 0; i < 200; i++) {
+        kv_buf_clear(&in);
+        size_t want = 4096 + next_rand() % 5000;
+        while (in.len < want) {
+            const char *c = alphabet[next_rand() % (sizeof alphabet / sizeof alphabet[0])];
+            kv_buf_put(&in, c, strlen(c));
+        }
+        kv_buf_clear(&ours);
+        assert_int_equal(kv_tok_13a(in.p, in.len, 0, &ours), 0);
+        join_split(&ours);
+        reference_13a(in.p, &ref);
+        if (strcmp(ours.p ? ours.p : "", ref.p ? ref.p : "") != 0)
+            fail_msg("13a differs from the reference on a %zu-byte line", in.len);
+    }
+    kv_buf_free(&in);
+    kv_buf_free(&ours);
+    kv_buf_free(&ref);
+}
+
 /* Tokenizer13a's replacements, then the passes: random lines built from the
  * replacement patterns, pieces of them and other text, 0 to 60 pieces long
  * (lines shorter and longer than the 16- and 64-byte scan blocks). The
@@ -262,6 +287,7 @@ int main(void)
         cmocka_unit_test(test_13a_matches_reference_regexps),
         cmocka_unit_test(test_13a_dense_punctuation),
         cmocka_unit_test(test_13a_replacements_random),
+        cmocka_unit_test(test_13a_long_lines),
         cmocka_unit_test(test_intl_matches_reference_regexps),
         cmocka_unit_test(test_hand_checked),
     };
