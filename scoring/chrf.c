@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "scoring/chrf_fast.h"
+#include "scoring/trie.h"
 #include "scoring/wordtab.h"
 #include "src/text.h"
 
@@ -41,13 +42,12 @@ struct kv_chrf {
     uint32_t gen;
     uint32_t *ids; /* per position: slot of the n-gram of the current order */
     size_t ids_cap;
-    /* character orders 1 and 2 with dense ids (count_low_orders) */
+    /* character n-grams on dense ids (count_dense) */
     uint32_t *dmap;   /* BMP code point -> (stamp << 8) | dense id */
     uint32_t dstamp;  /* < 2^24 */
     uint8_t *dense;   /* dense ids of the reference, then of the hypothesis */
     size_t dense_cap;
-    uint32_t cnt1[256];
-    uint32_t cnt2[64 * 64];
+    kv_trie trie; /* character n-grams over those ids (scoring/trie.h) */
     /* single-reference pairs (scoring/chrf_fast.h) */
     kv_chrf_fast *fast;
     bool force_general;
@@ -86,6 +86,7 @@ void kv_chrf_free(kv_chrf *c)
     free(c->ids);
     free(c->dmap);
     free(c->dense);
+    kv_trie_free(&c->trie);
     kv_chrf_fast_free(c->fast);
     free(c);
 }
@@ -468,19 +469,13 @@ KV_INLINE cslot *tv_probe(tabview t, uint64_t key, bool *empty)
 }
 
 /* Character n-grams of a pair whose code points are all in the BMP and
- * number at most 256 distinct ones (nearly every real segment), for N <= 7:
- * the code points get dense ids 0..255 through a direct BMP map; unigrams
- * are counted in a plain array, bigrams too when there are at most 64 ids;
- * longer n-grams (and bigrams otherwise) go through the table with their ids
- * packed 8 bits each and tagged with n as the key, so positions need no
- * prefix identities and the common prefix (P) and suffix (S) n-grams are
- * simply skipped (they match each other). Returns false, having changed
- * nothing that matters, when the pair does not qualify. */
+ * number at most 256 distinct ones (nearly every real segment): the code
+ * points get dense ids 0..255 through a direct BMP map, and the matches are
+ * counted in the array trie of scoring/trie.h. Returns false, having
+ * changed nothing that matters, when the pair does not qualify. */
 static bool count_dense(kv_chrf *c, const uint32_t *ref, size_t RL, const uint32_t *hyp, size_t HL,
-                        int N, size_t P, size_t S, uint64_t *match)
+                        int N, uint64_t *match)
 {
-    if (N > 7)
-        return false;
     if (!c->dmap)
         c->dmap = kv_xcalloc(0x10000, sizeof *c->dmap);
     if (++c->dstamp >= (1u << 24)) {
@@ -508,76 +503,7 @@ static bool count_dense(kv_chrf *c, const uint32_t *ref, size_t RL, const uint32
     }
     if (D > 256 || big >= 0x10000)
         return false;
-    uint32_t *c1 = c->cnt1, *c2 = c->cnt2;
-    for (size_t i = 0; i < RL; i++)
-        c1[dr[i]]++;
-    uint64_t m = 0;
-    for (size_t i = 0; i < HL; i++) {
-        uint32_t t = c1[dh[i]] > 0;
-        c1[dh[i]] -= t;
-        m += t;
-    }
-    match[0] = m;
-    for (size_t i = 0; i < RL; i++)
-        c1[dr[i]] = 0;
-    int first = 3; /* first order that goes through the table */
-    if (D > 64) {
-        first = 2;
-    } else if (N >= 2 && RL >= 2 && HL >= 2) {
-        for (size_t i = 0; i + 1 < RL; i++)
-            c2[((size_t)dr[i] << 6) | dr[i + 1]]++;
-        m = 0;
-        for (size_t i = 0; i + 1 < HL; i++) {
-            size_t k = ((size_t)dh[i] << 6) | dh[i + 1];
-            uint32_t t = c2[k] > 0;
-            c2[k] -= t;
-            m += t;
-        }
-        match[1] = m;
-        for (size_t i = 0; i + 1 < RL; i++)
-            c2[((size_t)dr[i] << 6) | dr[i + 1]] = 0;
-    }
-    if (first > N)
-        return true;
-    tab_begin(c, (RL - P - S + (size_t)N) * (size_t)N);
-    tabview tv = {c->tab, c->tab_used - 1, c->shift, c->gen};
-    for (int n = first; n <= N && (size_t)n <= RL && (size_t)n <= HL; n++) {
-        size_t nn = (size_t)n;
-        uint64_t tag = (uint64_t)nn << 56, mask = ((uint64_t)1 << (8 * nn)) - 1;
-        size_t from = P >= nn ? P - nn + 1 : 0;
-        size_t hi = RL - nn + 1 < RL - S ? RL - nn + 1 : RL - S;
-        if (from < hi) {
-            uint64_t k = 0;
-            for (size_t q = 0; q + 1 < nn; q++)
-                k = (k << 8) | dr[from + q];
-            for (size_t i = from; i < hi; i++) {
-                k = ((k << 8) | dr[i + nn - 1]) & mask;
-                uint64_t key = tag | k;
-                bool empty;
-                cslot *e = tv_probe(tv, key, &empty);
-                e->cnt = empty ? 1 : e->cnt + 1;
-                e->key = key;
-                e->gen = tv.gen;
-            }
-        }
-        m = 0;
-        hi = HL - nn + 1 < HL - S ? HL - nn + 1 : HL - S;
-        if (from < hi) {
-            uint64_t k = 0;
-            for (size_t q = 0; q + 1 < nn; q++)
-                k = (k << 8) | dh[from + q];
-            for (size_t i = from; i < hi; i++) {
-                k = ((k << 8) | dh[i + nn - 1]) & mask;
-                bool empty;
-                cslot *e = tv_probe(tv, tag | k, &empty);
-                uint32_t t = !empty & (e->cnt > 0);
-                e->cnt -= t;
-                m += t;
-            }
-        }
-        match[n - 1] = m + (P >= nn ? P - nn + 1 : 0) + (S >= nn ? S - nn + 1 : 0);
-    }
-    return true;
+    return kv_trie_match(&c->trie, dr, RL, dh, HL, D, N, false, match);
 }
 
 /* [hyp, ref, match] of orders 1..N (stride 3 in v) for one reference:
@@ -611,7 +537,7 @@ static void count_pair(kv_chrf *c, bool words, const uint32_t *ref, size_t RL, c
     size_t lo_all = P >= NN ? P - NN + 1 : 0;
     uint64_t match[KV_CHRF_MAX_ORDER] = {0};
     int n0 = 1; /* first order counted by the general path below */
-    if (!words && RL > 0 && HL > 0 && count_dense(c, ref, RL, hyp, HL, N, P, S, match))
+    if (!words && RL > 0 && HL > 0 && count_dense(c, ref, RL, hyp, HL, N, match))
         n0 = N + 1;
     if (n0 <= N)
         tab_begin(c, (RL - P - S + NN) * NN);
